@@ -50,9 +50,15 @@ impl Bsuid {
             return Err(Error::BsuidInvalidCharacter { ch });
         }
         if id.is_empty() || id.len() > BSUID_MAX_ID_LEN {
-            return Err(Error::BsuidIdLength { max: BSUID_MAX_ID_LEN, actual: id.len() });
+            return Err(Error::BsuidIdLength {
+                max: BSUID_MAX_ID_LEN,
+                actual: id.len(),
+            });
         }
-        Ok(Bsuid { raw: s.to_owned(), parent })
+        Ok(Bsuid {
+            raw: s.to_owned(),
+            parent,
+        })
     }
 
     /// The two-letter country prefix.

@@ -209,31 +209,67 @@ impl Error {
     pub const ALL_CODES: &'static [(&'static str, &'static str)] = &[
         ("phone_empty", "the input has no digits at all"),
         ("phone_has_letters", "the input contains letters"),
-        ("phone_invalid_character", "a character that cannot appear in a phone number"),
-        ("phone_not_a_number", "the input does not look like a phone number"),
-        ("phone_too_short", "fewer digits than any number of the country"),
-        ("phone_too_long", "more digits than any number of the country"),
-        ("phone_invalid_length", "a length that matches no number plan of the country"),
-        ("phone_invalid_country_code", "missing or unknown country calling code"),
+        (
+            "phone_invalid_character",
+            "a character that cannot appear in a phone number",
+        ),
+        (
+            "phone_not_a_number",
+            "the input does not look like a phone number",
+        ),
+        (
+            "phone_too_short",
+            "fewer digits than any number of the country",
+        ),
+        (
+            "phone_too_long",
+            "more digits than any number of the country",
+        ),
+        (
+            "phone_invalid_length",
+            "a length that matches no number plan of the country",
+        ),
+        (
+            "phone_invalid_country_code",
+            "missing or unknown country calling code",
+        ),
         ("phone_unknown_region", "the default region is unknown"),
-        ("phone_invalid_for_region", "not a valid number in its region's number plan"),
-        ("username_invalid_character", "a character outside [a-z0-9._]"),
+        (
+            "phone_invalid_for_region",
+            "not a valid number in its region's number plan",
+        ),
+        (
+            "username_invalid_character",
+            "a character outside [a-z0-9._]",
+        ),
         ("username_length", "not 3 to 35 characters"),
         ("username_no_letters", "no ASCII letter"),
         ("username_periods", "leading, trailing or doubled period"),
         ("username_www_prefix", "starts with www."),
         ("username_domain_suffix", "ends like a domain"),
         ("username_reserved_word", "contains a reserved word"),
-        ("username_key_length", "a username key that is not 4 to 8 characters"),
-        ("username_key_invalid_character", "a username key character outside [A-Za-z0-9]"),
+        (
+            "username_key_length",
+            "a username key that is not 4 to 8 characters",
+        ),
+        (
+            "username_key_invalid_character",
+            "a username key character outside [A-Za-z0-9]",
+        ),
         ("jid_missing_server", "no @server part"),
         ("jid_unknown_server", "not a WhatsApp JID server"),
         ("jid_invalid_user", "a user part the server does not allow"),
         ("jid_invalid_device", "a bad device or agent suffix"),
         ("bsuid_format", "not CC.<id> or CC.ENT.<id>"),
         ("bsuid_country", "the country is not two upper-case letters"),
-        ("bsuid_id_length", "the id is empty or longer than 128 characters"),
-        ("bsuid_invalid_character", "the id has a non-alphanumeric character"),
+        (
+            "bsuid_id_length",
+            "the id is empty or longer than 128 characters",
+        ),
+        (
+            "bsuid_invalid_character",
+            "the id has a non-alphanumeric character",
+        ),
         ("recipient_empty", "an empty recipient"),
     ];
 

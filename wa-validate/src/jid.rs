@@ -143,7 +143,9 @@ impl Jid {
         let server = JidServer::ALL
             .into_iter()
             .find(|k| k.as_str() == server_lc)
-            .ok_or_else(|| Error::JidUnknownServer { server: server.chars().take(64).collect() })?;
+            .ok_or_else(|| Error::JidUnknownServer {
+                server: server.chars().take(64).collect(),
+            })?;
         let (left, device) = match left.split_once(':') {
             Some((u, d)) => (u, Some(parse_num::<u16>(d)?)),
             None => (left, None),
@@ -158,9 +160,16 @@ impl Jid {
             return Err(Error::JidInvalidDevice);
         }
         if !server.user_ok(user) {
-            return Err(Error::JidInvalidUser { server: server.as_str() });
+            return Err(Error::JidInvalidUser {
+                server: server.as_str(),
+            });
         }
-        Ok(Jid { user: user.to_owned(), agent, device, server })
+        Ok(Jid {
+            user: user.to_owned(),
+            agent,
+            device,
+            server,
+        })
     }
 
     /// The user JID of a phone number: `<digits>@s.whatsapp.net`.
@@ -173,7 +182,12 @@ impl Jid {
     /// # Ok::<(), wa_validate::Error>(())
     /// ```
     pub fn from_phone(phone: &Phone) -> Jid {
-        Jid { user: phone.digits().to_owned(), agent: None, device: None, server: JidServer::User }
+        Jid {
+            user: phone.digits().to_owned(),
+            agent: None,
+            device: None,
+            server: JidServer::User,
+        }
     }
 
     /// The user part.
@@ -198,7 +212,12 @@ impl Jid {
 
     /// The same JID without agent and device.
     pub fn without_device(&self) -> Jid {
-        Jid { user: self.user.clone(), agent: None, device: None, server: self.server }
+        Jid {
+            user: self.user.clone(),
+            agent: None,
+            device: None,
+            server: self.server,
+        }
     }
 
     /// A user addressed by phone (`s.whatsapp.net` or `c.us`).

@@ -337,14 +337,20 @@ impl PhoneOptions {
             ParseError::TooShortAfterIdd | ParseError::TooShortNsn => Error::PhoneTooShort,
             ParseError::TooLongNsn => Error::PhoneTooLong,
         })?;
-        match number.is_possible_with_reason() {
-            Ok(NumberLengthType::IsPossible) => {}
-            Ok(NumberLengthType::IsPossibleLocalOnly) => return Err(Error::PhoneTooShort),
-            Err(ValidationError::TooShort) => return Err(Error::PhoneTooShort),
-            Err(ValidationError::TooLong) => return Err(Error::PhoneTooLong),
-            Err(ValidationError::InvalidLength) => return Err(Error::PhoneInvalidLength),
-            Err(ValidationError::InvalidCountryCode) => {
-                return Err(Error::PhoneInvalidCountryCode);
+        let valid = number.is_valid();
+        // A number that matches a range of its region is valid whatever its length class
+        // (e.g. Canada's 7-digit `310-xxxx` numbers are "local only" yet valid).
+        if !valid {
+            match number.is_possible_with_reason() {
+                Ok(NumberLengthType::IsPossible) => {}
+                Ok(NumberLengthType::IsPossibleLocalOnly) | Err(ValidationError::TooShort) => {
+                    return Err(Error::PhoneTooShort);
+                }
+                Err(ValidationError::TooLong) => return Err(Error::PhoneTooLong),
+                Err(ValidationError::InvalidLength) => return Err(Error::PhoneInvalidLength),
+                Err(ValidationError::InvalidCountryCode) => {
+                    return Err(Error::PhoneInvalidCountryCode);
+                }
             }
         }
         let e164 = number.format_as(PhoneNumberFormat::E164).into_owned();
@@ -352,14 +358,14 @@ impl PhoneOptions {
             return Err(Error::PhoneTooLong);
         }
         let number_region = number.get_region_code();
-        let valid = number.is_valid();
         if !valid && !self.accept_possible {
             let r = number_region.or(region);
             return Err(Error::PhoneInvalidForRegion {
                 region: r.map_or_else(|| "ZZ".to_owned(), |r| r.as_region_str().to_string()),
             });
         }
-        let country_code = u16::try_from(number.country_code).map_err(|_| Error::PhoneInvalidCountryCode)?;
+        let country_code =
+            u16::try_from(number.country_code).map_err(|_| Error::PhoneInvalidCountryCode)?;
         let cc_len = country_code.to_string().len();
         Ok(Phone {
             national_start: u8::try_from(1 + cc_len).unwrap_or(u8::MAX),
@@ -383,9 +389,14 @@ fn region_bytes(r: Region) -> [u8; 3] {
 }
 
 fn resolve_region(r: &str) -> Result<Region> {
-    let unknown = || Error::PhoneUnknownRegion { region: r.to_owned() };
+    let unknown = || Error::PhoneUnknownRegion {
+        region: r.to_owned(),
+    };
     let region = Region::from_code(r.trim()).map_err(|_| unknown())?;
-    if PHONE_NUMBER_UTIL.get_country_code_for_region(region).is_none() {
+    if PHONE_NUMBER_UTIL
+        .get_country_code_for_region(region)
+        .is_none()
+    {
         return Err(unknown());
     }
     Ok(region)
@@ -514,7 +525,9 @@ pub fn country_code_for_region(region: &str) -> Result<u16> {
     PHONE_NUMBER_UTIL
         .get_country_code_for_region(r)
         .and_then(|c| u16::try_from(c).ok())
-        .ok_or_else(|| Error::PhoneUnknownRegion { region: region.to_owned() })
+        .ok_or_else(|| Error::PhoneUnknownRegion {
+            region: region.to_owned(),
+        })
 }
 
 /// Example numbers from the metadata, one per (region, type) pair that has one, in
@@ -548,7 +561,12 @@ pub fn example_numbers(region: &str) -> Vec<(NumberType, String)> {
             PHONE_NUMBER_UTIL
                 .get_example_number_for_type_and_region(r, *t)
                 .ok()
-                .map(|n| (NumberType::from_engine(*t), n.format_as(PhoneNumberFormat::E164).into_owned()))
+                .map(|n| {
+                    (
+                        NumberType::from_engine(*t),
+                        n.format_as(PhoneNumberFormat::E164).into_owned(),
+                    )
+                })
         })
         .collect()
 }
@@ -559,16 +577,27 @@ mod tests {
 
     #[test]
     fn issue_examples() {
-        assert_eq!(Phone::parse("+1 (415) 555-2671").unwrap().digits(), "14155552671");
+        assert_eq!(
+            Phone::parse("+1 (415) 555-2671").unwrap().digits(),
+            "14155552671"
+        );
         assert_eq!(Phone::parse("14155552671").unwrap().digits(), "14155552671");
-        assert_eq!(Phone::parse("00 351 912 345 678").unwrap().digits(), "351912345678");
+        assert_eq!(
+            Phone::parse("00 351 912 345 678").unwrap().digits(),
+            "351912345678"
+        );
         let uk = Phone::parse("+44 7911 123456").unwrap();
         // libphonenumber allocates the 7911 block to Guernsey, which shares +44.
         assert_eq!(uk.region(), Some("GG"));
-        assert_eq!(Phone::parse("+44 7400 123456").unwrap().region(), Some("GB"));
+        assert_eq!(
+            Phone::parse("+44 7400 123456").unwrap().region(),
+            Some("GB")
+        );
         assert_eq!(uk.number_type(), NumberType::Mobile);
         assert_eq!(
-            Phone::parse_with_region("(415) 555-2671", "US").unwrap().e164(),
+            Phone::parse_with_region("(415) 555-2671", "US")
+                .unwrap()
+                .e164(),
             "+14155552671"
         );
     }

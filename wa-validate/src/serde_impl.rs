@@ -21,7 +21,8 @@ where
         f.write_str(self.1)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        v.parse().map_err(|e: crate::Error| E::custom(format_args!("{}: {e}", e.code())))
+        v.parse()
+            .map_err(|e: crate::Error| E::custom(format_args!("{}: {e}", e.code())))
     }
 }
 

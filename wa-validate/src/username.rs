@@ -193,7 +193,10 @@ impl UsernameKey {
     /// `username_key_invalid_character` or `username_key_length`.
     pub fn parse(input: &str) -> Result<UsernameKey> {
         let key = input.trim();
-        if let Some((index, ch)) = key.chars().enumerate().find(|(_, c)| !c.is_ascii_alphanumeric())
+        if let Some((index, ch)) = key
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
         {
             return Err(Error::UsernameKeyInvalidCharacter { ch, index });
         }
@@ -245,15 +248,27 @@ mod tests {
     #[test]
     fn order_first_failure_wins() {
         // invalid character beats length
-        assert_eq!(Username::parse("a!").unwrap_err().code(), "username_invalid_character");
+        assert_eq!(
+            Username::parse("a!").unwrap_err().code(),
+            "username_invalid_character"
+        );
         // length beats no-letters
         assert_eq!(Username::parse("12").unwrap_err().code(), "username_length");
         // no-letters beats periods
-        assert_eq!(Username::parse(".12").unwrap_err().code(), "username_no_letters");
+        assert_eq!(
+            Username::parse(".12").unwrap_err().code(),
+            "username_no_letters"
+        );
         // periods beats www
-        assert_eq!(Username::parse("www.a.").unwrap_err().code(), "username_periods");
+        assert_eq!(
+            Username::parse("www.a.").unwrap_err().code(),
+            "username_periods"
+        );
         // www beats suffix
-        assert_eq!(Username::parse("www.a.com").unwrap_err().code(), "username_www_prefix");
+        assert_eq!(
+            Username::parse("www.a.com").unwrap_err().code(),
+            "username_www_prefix"
+        );
         // suffix beats reserved word
         assert_eq!(
             Username::parse("whatsapp.com").unwrap_err().code(),
@@ -269,12 +284,18 @@ mod tests {
     fn business_policy_is_stricter() {
         for name in ["wwwshop", "shop.us", "shop.in"] {
             assert!(Username::parse(name).is_ok(), "{name}");
-            assert!(Username::parse_with(name, UsernamePolicy::Business).is_err(), "{name}");
+            assert!(
+                Username::parse_with(name, UsernamePolicy::Business).is_err(),
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn key_debug_hides_value() {
-        assert_eq!(format!("{:?}", UsernameKey::parse("1234").unwrap()), "UsernameKey(4 chars)");
+        assert_eq!(
+            format!("{:?}", UsernameKey::parse("1234").unwrap()),
+            "UsernameKey(4 chars)"
+        );
     }
 }
