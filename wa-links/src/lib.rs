@@ -1,1 +1,11 @@
 #![doc = include_str!("../README.md")]
+
+mod build;
+mod encode;
+pub mod error;
+mod parse;
+
+pub use build::{Link, Target};
+pub use encode::encode_text;
+pub use error::{Error, Result};
+pub use parse::{LinkKind, ParsedLink, parse};

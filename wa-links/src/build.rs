@@ -1,0 +1,209 @@
+//! Link builders.
+
+use std::fmt::Write as _;
+
+use wa_validate::{Phone, Username};
+
+use crate::encode::encode_component;
+use crate::error::{Error, Result};
+
+/// Who a link opens a chat with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// A phone number (links use its digits, no `+`).
+    Phone(Phone),
+    /// A WhatsApp username.
+    Username(Username),
+    /// Nobody: WhatsApp opens its contact picker (a "share" link).
+    Share,
+}
+
+impl Target {
+    fn kind(&self) -> &'static str {
+        match self {
+            Target::Phone(_) => "a phone number",
+            Target::Username(_) => "a username",
+            Target::Share => "no recipient",
+        }
+    }
+}
+
+/// A click-to-chat link, built from a target and an optional prefilled text, then
+/// rendered in any of WhatsApp's link forms.
+///
+/// Prefilled text is percent-encoded as UTF-8 exactly like JavaScript's
+/// `encodeURIComponent` (space is `%20`, newline `%0A`, and `& # + % ? =` are always
+/// encoded).
+///
+/// | method | output |
+/// |---|---|
+/// | [`Link::wa_me`] | `https://wa.me/<digits or username>?text=…` |
+/// | [`Link::api`] | `https://api.whatsapp.com/send?phone=<digits>&text=…` |
+/// | [`Link::deep_link`] | `whatsapp://send?phone=<digits>&text=…` |
+/// | [`Link::sms`] | `sms:+<digits>?body=…` |
+/// | [`Link::short_link`] | `<base>/<username or digits>` |
+///
+/// # Examples
+/// ```
+/// use wa_links::Link;
+/// use wa_validate::{Phone, Username};
+///
+/// let phone = Phone::parse("+1 (415) 555-2671")?;
+/// let link = Link::phone(&phone).text("Hi! Is the 2nd-hand bike still for sale?");
+/// assert_eq!(
+///     link.wa_me(),
+///     "https://wa.me/14155552671?text=Hi!%20Is%20the%202nd-hand%20bike%20still%20for%20sale%3F"
+/// );
+/// assert_eq!(link.sms()?, "sms:+14155552671?body=Hi!%20Is%20the%202nd-hand%20bike%20still%20for%20sale%3F");
+///
+/// let user = Username::parse("@joao.silva")?;
+/// assert_eq!(Link::username(&user).wa_me(), "https://wa.me/joao.silva");
+/// assert_eq!(
+///     Link::username(&user).short_link("https://whatsusernames.link/")?,
+///     "https://whatsusernames.link/joao.silva"
+/// );
+/// assert_eq!(Link::share().text("a & b").wa_me(), "https://wa.me/?text=a%20%26%20b");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Link {
+    target: Target,
+    text: Option<String>,
+}
+
+impl Link {
+    /// A link to a phone number.
+    pub fn phone(phone: &Phone) -> Link {
+        Link { target: Target::Phone(phone.clone()), text: None }
+    }
+
+    /// A link to a username.
+    pub fn username(username: &Username) -> Link {
+        Link { target: Target::Username(username.clone()), text: None }
+    }
+
+    /// A link with no recipient: WhatsApp asks whom to send the text to.
+    pub fn share() -> Link {
+        Link { target: Target::Share, text: None }
+    }
+
+    /// A link to `target`.
+    pub fn to(target: Target) -> Link {
+        Link { target, text: None }
+    }
+
+    /// The prefilled message. Defaults to none; an empty text is the same as none.
+    pub fn text(mut self, text: impl Into<String>) -> Link {
+        let t = text.into();
+        self.text = if t.is_empty() { None } else { Some(t) };
+        self
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The prefilled text, if any.
+    pub fn prefilled_text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    /// `https://wa.me/…`: the official form, for every target.
+    pub fn wa_me(&self) -> String {
+        let mut s = String::from("https://wa.me/");
+        match &self.target {
+            Target::Phone(p) => s.push_str(p.digits()),
+            Target::Username(u) => s.push_str(u.as_str()),
+            Target::Share => {}
+        }
+        self.push_query(&mut s, '?', "text");
+        s
+    }
+
+    /// `https://api.whatsapp.com/send?phone=…&text=…`, the legacy form.
+    ///
+    /// # Errors
+    /// `link_unsupported_target` for a username (this form only takes phone numbers).
+    pub fn api(&self) -> Result<String> {
+        self.send_form("https://api.whatsapp.com/send", "api.whatsapp.com")
+    }
+
+    /// `whatsapp://send?phone=…&text=…`, the app deep link.
+    ///
+    /// # Errors
+    /// `link_unsupported_target` for a username.
+    pub fn deep_link(&self) -> Result<String> {
+        self.send_form("whatsapp://send", "whatsapp://")
+    }
+
+    /// `sms:+<digits>?body=…`: the SMS fallback (`sms:?body=…` with no recipient).
+    ///
+    /// # Errors
+    /// `link_unsupported_target` for a username.
+    pub fn sms(&self) -> Result<String> {
+        let mut s = String::from("sms:");
+        match &self.target {
+            Target::Phone(p) => s.push_str(p.e164()),
+            Target::Share => {}
+            Target::Username(_) => return Err(self.unsupported("sms")),
+        }
+        self.push_query(&mut s, '?', "body");
+        Ok(s)
+    }
+
+    /// `<base>/<username>` (or `<base>/<digits>`): a short link on the caller's own
+    /// redirect domain. The text is not carried; the redirect adds it if it wants.
+    ///
+    /// # Errors
+    /// `link_invalid_base_url` when `base` is not an absolute http(s) URL without query or
+    /// fragment; `link_unsupported_target` for a share link.
+    pub fn short_link(&self, base: &str) -> Result<String> {
+        let url = url::Url::parse(base).map_err(|_| Error::InvalidBaseUrl)?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(Error::InvalidBaseUrl);
+        }
+        let mut s = url.as_str().trim_end_matches('/').to_owned();
+        s.push('/');
+        match &self.target {
+            Target::Phone(p) => s.push_str(p.digits()),
+            Target::Username(u) => s.push_str(u.as_str()),
+            Target::Share => return Err(self.unsupported("short")),
+        }
+        Ok(s)
+    }
+
+    fn send_form(&self, prefix: &str, form: &'static str) -> Result<String> {
+        let mut s = String::from(prefix);
+        let mut sep = '?';
+        match &self.target {
+            Target::Phone(p) => {
+                let _ = write!(s, "?phone={}", p.digits());
+                sep = '&';
+            }
+            Target::Share => {}
+            Target::Username(_) => return Err(self.unsupported(form)),
+        }
+        self.push_query(&mut s, sep, "text");
+        Ok(s)
+    }
+
+    fn push_query(&self, s: &mut String, sep: char, name: &str) {
+        if let Some(t) = &self.text {
+            s.push(sep);
+            s.push_str(name);
+            s.push('=');
+            encode_component(t, s);
+        }
+    }
+
+    fn unsupported(&self, form: &'static str) -> Error {
+        Error::UnsupportedTarget { form, target: self.target.kind() }
+    }
+}
