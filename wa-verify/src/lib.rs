@@ -1,1 +1,21 @@
 #![doc = include_str!("../README.md")]
+
+mod code;
+pub mod error;
+mod limiter;
+mod model;
+mod otp;
+mod seams;
+mod store;
+mod verifier;
+
+pub use code::{CLOSE, CodeFormat, OPEN, codes_equal, extract_codes, message_text};
+pub use error::{Error, Result};
+pub use model::{
+    Callback, CallbackPayload, Channel, Config, Inbound, Issued, MAX_MESSAGE_CHARS, Messages,
+    Outcome, Request, Status, Timestamp, Verification,
+};
+pub use otp::{OTP_MAX_LEN, otp_template_payload};
+pub use seams::{Clock, CodeRng, FixedClock, OsRng, RngError, SeededRng, SystemClock};
+pub use store::{MemoryStore, StoreError, VerificationStore};
+pub use verifier::Verifier;
