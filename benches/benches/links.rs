@@ -16,7 +16,8 @@ fn bench_links(c: &mut Criterion) {
     });
     g.bench_function("wa_me/baseline_format_url_form", |b| {
         b.iter(|| {
-            let enc: String = url::form_urlencoded::byte_serialize(black_box(text).as_bytes()).collect();
+            let enc: String =
+                url::form_urlencoded::byte_serialize(black_box(text).as_bytes()).collect();
             format!("https://wa.me/{}?text={enc}", black_box(&phone).digits())
         })
     });
@@ -27,7 +28,9 @@ fn bench_links(c: &mut Criterion) {
         })
     });
     let built = Link::phone(&phone).text(text).wa_me();
-    g.bench_function("parse/wa_links", |b| b.iter(|| parse(black_box(&built)).unwrap()));
+    g.bench_function("parse/wa_links", |b| {
+        b.iter(|| parse(black_box(&built)).unwrap())
+    });
     g.bench_function("parse/baseline_url_only", |b| {
         b.iter(|| {
             let u = url::Url::parse(black_box(&built)).unwrap();

@@ -29,7 +29,9 @@ fn example_per_region(only: Option<&[&str]>) -> Vec<String> {
 }
 
 fn theirs(n: &str) -> bool {
-    phonenumber::parse(None, n).map(|p| phonenumber::is_valid(&p)).unwrap_or(false)
+    phonenumber::parse(None, n)
+        .map(|p| phonenumber::is_valid(&p))
+        .unwrap_or(false)
 }
 
 fn ours(n: &str) -> bool {
@@ -45,7 +47,12 @@ fn bench_phone(c: &mut Criterion) {
     g.bench_function("warm/phonenumber", |b| b.iter(|| theirs(black_box(one))));
 
     for (name, set) in [
-        ("few_regions", example_per_region(Some(&["US", "GB", "BR", "IN", "DE", "FR", "PT", "ES", "MX", "NG"]))),
+        (
+            "few_regions",
+            example_per_region(Some(&[
+                "US", "GB", "BR", "IN", "DE", "FR", "PT", "ES", "MX", "NG",
+            ])),
+        ),
         ("all_regions", example_per_region(None)),
     ] {
         g.throughput(Throughput::Elements(set.len() as u64));
@@ -66,7 +73,9 @@ fn bench_phone(c: &mut Criterion) {
     g.bench_function("wa_validate_engine", |b| {
         b.iter(|| {
             let util = rlibphonenumber::PhoneNumberUtil::new().unwrap();
-            util.parse("+14155552671", None).map(|n| util.is_valid_number(&n)).unwrap()
+            util.parse("+14155552671", None)
+                .map(|n| util.is_valid_number(&n))
+                .unwrap()
         })
     });
     g.finish();

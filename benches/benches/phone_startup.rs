@@ -23,7 +23,9 @@ fn rss_kib() -> u64 {
 fn check(engine: &str, n: &str) -> bool {
     match engine {
         "wa_validate" => wa_validate::Phone::parse(n).is_ok(),
-        _ => phonenumber::parse(None, n).map(|p| phonenumber::is_valid(&p)).unwrap_or(false),
+        _ => phonenumber::parse(None, n)
+            .map(|p| phonenumber::is_valid(&p))
+            .unwrap_or(false),
     }
 }
 
@@ -39,7 +41,12 @@ fn child(engine: &str) {
     let regions = phone::supported_regions();
     let examples: Vec<String> = regions
         .iter()
-        .filter_map(|r| phone::example_numbers(r).into_iter().find(|(t, _)| *t == NumberType::Mobile).map(|(_, n)| n))
+        .filter_map(|r| {
+            phone::example_numbers(r)
+                .into_iter()
+                .find(|(t, _)| *t == NumberType::Mobile)
+                .map(|(_, n)| n)
+        })
         .collect();
     let base = rss_kib();
     for n in examples.iter().take(15) {
@@ -70,7 +77,10 @@ fn main() {
     let exe = std::env::current_exe().expect("exe");
     for engine in ["wa_validate", "phonenumber"] {
         for _ in 0..3 {
-            let out = Command::new(&exe).args(["--child", engine]).output().expect("spawn");
+            let out = Command::new(&exe)
+                .args(["--child", engine])
+                .output()
+                .expect("spawn");
             print!("{}", String::from_utf8_lossy(&out.stdout));
         }
     }

@@ -76,17 +76,26 @@ pub struct Link {
 impl Link {
     /// A link to a phone number.
     pub fn phone(phone: &Phone) -> Link {
-        Link { target: Target::Phone(phone.clone()), text: None }
+        Link {
+            target: Target::Phone(phone.clone()),
+            text: None,
+        }
     }
 
     /// A link to a username.
     pub fn username(username: &Username) -> Link {
-        Link { target: Target::Username(username.clone()), text: None }
+        Link {
+            target: Target::Username(username.clone()),
+            text: None,
+        }
     }
 
     /// A link with no recipient: WhatsApp asks whom to send the text to.
     pub fn share() -> Link {
-        Link { target: Target::Share, text: None }
+        Link {
+            target: Target::Share,
+            text: None,
+        }
     }
 
     /// A link to `target`.
@@ -204,6 +213,9 @@ impl Link {
     }
 
     fn unsupported(&self, form: &'static str) -> Error {
-        Error::UnsupportedTarget { form, target: self.target.kind() }
+        Error::UnsupportedTarget {
+            form,
+            target: self.target.kind(),
+        }
     }
 }

@@ -62,11 +62,20 @@ impl Error {
     /// [`Error::Invalid`] come from [`wa_validate::Error::ALL_CODES`].
     pub const ALL_CODES: &'static [(&'static str, &'static str)] = &[
         ("link_invalid_url", "the input is not a URL"),
-        ("link_unsupported_scheme", "a scheme other than http, https, whatsapp or sms"),
+        (
+            "link_unsupported_scheme",
+            "a scheme other than http, https, whatsapp or sms",
+        ),
         ("link_unknown_host", "not a WhatsApp host"),
         ("link_invalid_path", "a path that is not a known link form"),
-        ("link_unsupported_target", "the link form cannot address this target"),
-        ("link_invalid_base_url", "the short-link base is not an absolute http(s) URL"),
+        (
+            "link_unsupported_target",
+            "the link form cannot address this target",
+        ),
+        (
+            "link_invalid_base_url",
+            "the short-link base is not an absolute http(s) URL",
+        ),
     ];
 
     /// The stable snake_case code.

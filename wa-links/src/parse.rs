@@ -134,7 +134,9 @@ pub fn parse(input: &str) -> Result<ParsedLink> {
             send_query(&url, LinkKind::DeepLink)
         }
         "sms" => parse_sms(&url),
-        other => Err(Error::UnsupportedScheme { scheme: other.chars().take(20).collect() }),
+        other => Err(Error::UnsupportedScheme {
+            scheme: other.chars().take(20).collect(),
+        }),
     }
 }
 
@@ -142,8 +144,11 @@ pub fn parse(input: &str) -> Result<ParsedLink> {
 fn has_scheme(s: &str) -> bool {
     match s.find([':', '/', '?', '.']) {
         Some(i) if s.as_bytes()[i] == b':' => {
-            i > 0 && s.as_bytes()[0].is_ascii_alphabetic()
-                && s[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-')
+            i > 0
+                && s.as_bytes()[0].is_ascii_alphabetic()
+                && s[..i]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-')
         }
         _ => false,
     }
@@ -157,10 +162,20 @@ fn parse_web(url: &Url) -> Result<ParsedLink> {
         .map(|s| s.filter(|p| !p.is_empty()).collect())
         .unwrap_or_default();
     let coded = |kind, code: &str| -> Result<ParsedLink> {
-        if code.is_empty() || code.len() > 128 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if code.is_empty()
+            || code.len() > 128
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(invalid_path(url));
         }
-        Ok(ParsedLink { kind, target: None, text: None, code: Some(code.to_owned()) })
+        Ok(ParsedLink {
+            kind,
+            target: None,
+            text: None,
+            code: Some(code.to_owned()),
+        })
     };
     match (host, segs.as_slice()) {
         ("wa.me", []) => Ok(ParsedLink {
@@ -178,16 +193,25 @@ fn parse_web(url: &Url) -> Result<ParsedLink> {
             } else {
                 Target::Username(Username::parse(&who)?)
             };
-            Ok(ParsedLink { kind: LinkKind::WaMe, target: Some(target), text: query(url, "text"), code: None })
+            Ok(ParsedLink {
+                kind: LinkKind::WaMe,
+                target: Some(target),
+                text: query(url, "text"),
+                code: None,
+            })
         }
         ("api.whatsapp.com", ["send"]) => send_query(url, LinkKind::ApiSend),
         ("web.whatsapp.com", ["send"]) => send_query(url, LinkKind::WebSend),
         ("chat.whatsapp.com", [code]) => coded(LinkKind::GroupInvite, code),
         ("whatsapp.com", ["channel", code]) => coded(LinkKind::Channel, code),
-        ("wa.me" | "api.whatsapp.com" | "web.whatsapp.com" | "chat.whatsapp.com" | "whatsapp.com", _) => {
-            Err(invalid_path(url))
-        }
-        (other, _) => Err(Error::UnknownHost { host: other.chars().take(100).collect() }),
+        (
+            "wa.me" | "api.whatsapp.com" | "web.whatsapp.com" | "chat.whatsapp.com"
+            | "whatsapp.com",
+            _,
+        ) => Err(invalid_path(url)),
+        (other, _) => Err(Error::UnknownHost {
+            host: other.chars().take(100).collect(),
+        }),
     }
 }
 
@@ -196,7 +220,12 @@ fn send_query(url: &Url, kind: LinkKind) -> Result<ParsedLink> {
         Some(p) if !p.trim().is_empty() => Target::Phone(Phone::parse(&p)?),
         _ => Target::Share,
     };
-    Ok(ParsedLink { kind, target: Some(target), text: query(url, "text"), code: None })
+    Ok(ParsedLink {
+        kind,
+        target: Some(target),
+        text: query(url, "text"),
+        code: None,
+    })
 }
 
 fn parse_sms(url: &Url) -> Result<ParsedLink> {
@@ -207,7 +236,12 @@ fn parse_sms(url: &Url) -> Result<ParsedLink> {
     } else {
         Target::Phone(Phone::parse(&path)?)
     };
-    Ok(ParsedLink { kind: LinkKind::Sms, target: Some(target), text: query(url, "body"), code: None })
+    Ok(ParsedLink {
+        kind: LinkKind::Sms,
+        target: Some(target),
+        text: query(url, "body"),
+        code: None,
+    })
 }
 
 /// The first value of `name`, form-decoded; an empty value is `None`.
@@ -219,5 +253,7 @@ fn query(url: &Url, name: &str) -> Option<String> {
 }
 
 fn invalid_path(url: &Url) -> Error {
-    Error::InvalidPath { path: url.path().chars().take(100).collect() }
+    Error::InvalidPath {
+        path: url.path().chars().take(100).collect(),
+    }
 }

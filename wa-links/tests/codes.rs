@@ -4,7 +4,10 @@ use wa_links::Error;
 
 #[test]
 fn all_codes_snapshot() {
-    let table: String = Error::ALL_CODES.iter().map(|(c, w)| format!("{c}: {w}\n")).collect();
+    let table: String = Error::ALL_CODES
+        .iter()
+        .map(|(c, w)| format!("{c}: {w}\n"))
+        .collect();
     insta::assert_snapshot!(table);
 }
 
@@ -21,6 +24,9 @@ fn codes_unique_across_crates() {
     assert_eq!(all.len(), n);
     let src = include_str!("../src/error.rs");
     for (code, _) in Error::ALL_CODES {
-        assert!(src.contains(&format!("//! | `{code}` |")), "{code} missing from the doc table");
+        assert!(
+            src.contains(&format!("//! | `{code}` |")),
+            "{code} missing from the doc table"
+        );
     }
 }

@@ -36,8 +36,7 @@ fn check(case: &Value, key: &str, got: Result<String, Error>) {
         let original = link_for(case);
         assert_eq!(parsed.target.as_ref(), Some(original.target()), "{built}");
         assert_eq!(parsed.text.as_deref(), original.prefilled_text(), "{built}");
-    }
-    else if let Some(code) = case.get(format!("{key}_error")).and_then(Value::as_str) {
+    } else if let Some(code) = case.get(format!("{key}_error")).and_then(Value::as_str) {
         assert_eq!(got.map_err(|e| e.code()), Err(code), "{case}");
     }
 }
@@ -50,11 +49,27 @@ fn build() {
         check(&case, "api", link.api());
         check(&case, "deep_link", link.deep_link());
         check(&case, "sms", link.sms());
-        if let Some([base, want]) = case.get("short").and_then(Value::as_array).map(Vec::as_slice) {
-            assert_eq!(link.short_link(base.as_str().unwrap()).unwrap(), want.as_str().unwrap(), "{case}");
+        if let Some([base, want]) = case
+            .get("short")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            assert_eq!(
+                link.short_link(base.as_str().unwrap()).unwrap(),
+                want.as_str().unwrap(),
+                "{case}"
+            );
         }
-        if let Some([base, code]) = case.get("short_error").and_then(Value::as_array).map(Vec::as_slice) {
-            assert_eq!(link.short_link(base.as_str().unwrap()).unwrap_err().code(), code.as_str().unwrap(), "{case}");
+        if let Some([base, code]) = case
+            .get("short_error")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            assert_eq!(
+                link.short_link(base.as_str().unwrap()).unwrap_err().code(),
+                code.as_str().unwrap(),
+                "{case}"
+            );
         }
     }
 }
@@ -73,11 +88,28 @@ fn parse_links() {
         }
         let p = got.unwrap_or_else(|e| panic!("{input}: {} {e}", e.code()));
         assert_eq!(p.kind.as_str(), case["kind"], "{input}");
-        assert_eq!(p.text.as_deref(), case.get("text").and_then(Value::as_str), "{input}");
-        assert_eq!(p.code.as_deref(), case.get("code").and_then(Value::as_str), "{input}");
-        match (&p.target, case.get("phone"), case.get("username"), case.get("share")) {
-            (Some(Target::Phone(ph)), Some(want), None, None) => assert_eq!(ph.digits(), want, "{input}"),
-            (Some(Target::Username(u)), None, Some(want), None) => assert_eq!(u.as_str(), want, "{input}"),
+        assert_eq!(
+            p.text.as_deref(),
+            case.get("text").and_then(Value::as_str),
+            "{input}"
+        );
+        assert_eq!(
+            p.code.as_deref(),
+            case.get("code").and_then(Value::as_str),
+            "{input}"
+        );
+        match (
+            &p.target,
+            case.get("phone"),
+            case.get("username"),
+            case.get("share"),
+        ) {
+            (Some(Target::Phone(ph)), Some(want), None, None) => {
+                assert_eq!(ph.digits(), want, "{input}")
+            }
+            (Some(Target::Username(u)), None, Some(want), None) => {
+                assert_eq!(u.as_str(), want, "{input}")
+            }
             (Some(Target::Share), None, None, Some(_)) => {}
             (None, None, None, None) => {}
             (t, ..) => panic!("{input}: unexpected target {t:?}"),

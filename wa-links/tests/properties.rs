@@ -6,7 +6,9 @@ use wa_links::{Link, Target, parse};
 use wa_validate::{Phone, Username};
 
 fn text_param(url: &url::Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 proptest! {

@@ -35,7 +35,10 @@ pub struct CodeFormat {
 
 impl Default for CodeFormat {
     fn default() -> Self {
-        CodeFormat { length: 10, alphabet: b"0123456789abcdef".to_vec() }
+        CodeFormat {
+            length: 10,
+            alphabet: b"0123456789abcdef".to_vec(),
+        }
     }
 }
 
@@ -58,7 +61,10 @@ impl CodeFormat {
         {
             return Err(Error::CodeFormat);
         }
-        Ok(CodeFormat { length, alphabet: bytes })
+        Ok(CodeFormat {
+            length,
+            alphabet: bytes,
+        })
     }
 
     /// The code length.
@@ -211,7 +217,10 @@ mod tests {
     fn extraction_tolerance() {
         let cases = [
             (">>322c9a59dd<<", "322c9a59dd"),
-            (">>322c9a59dd<<\nJust tap the \"send\" button.", "322c9a59dd"),
+            (
+                ">>322c9a59dd<<\nJust tap the \"send\" button.",
+                "322c9a59dd",
+            ),
             ("please verify >>322C9A59DD<< thanks", "322c9a59dd"),
             (">> 322c 9a59 dd <<", "322c9a59dd"),
             ("*>>322c9a59dd<<*", "322c9a59dd"),

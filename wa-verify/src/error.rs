@@ -58,7 +58,9 @@ pub enum Error {
         max: usize,
     },
     /// A code format the generator cannot use.
-    #[error("codes need 4 to 32 characters from an alphabet of 2 to 64 distinct ASCII letters or digits")]
+    #[error(
+        "codes need 4 to 32 characters from an alphabet of 2 to 64 distinct ASCII letters or digits"
+    )]
     CodeFormat,
     /// No unused code found.
     #[error("could not generate an unused code")]
@@ -91,18 +93,39 @@ impl Error {
     pub const ALL_CODES: &'static [(&'static str, &'static str)] = &[
         ("verify_expiry_too_short", "expires_at below 1 minute"),
         ("verify_expiry_too_long", "expires_at above the maximum"),
-        ("verify_callback_url_invalid", "callback_url is not an absolute http(s) URL"),
-        ("verify_callback_url_insecure", "callback_url is http:// and insecure callbacks are off"),
-        ("verify_authorized_number_invalid", "an authorized number is not a valid phone number"),
+        (
+            "verify_callback_url_invalid",
+            "callback_url is not an absolute http(s) URL",
+        ),
+        (
+            "verify_callback_url_insecure",
+            "callback_url is http:// and insecure callbacks are off",
+        ),
+        (
+            "verify_authorized_number_invalid",
+            "an authorized number is not a valid phone number",
+        ),
         ("verify_message_too_long", "a message text is too long"),
         ("verify_code_format", "an unusable code length or alphabet"),
-        ("verify_code_space_exhausted", "no unused code could be found"),
+        (
+            "verify_code_space_exhausted",
+            "no unused code could be found",
+        ),
         ("verify_rng_failed", "the random number generator failed"),
         ("verify_rate_limited", "too many verifications; retry later"),
         ("verify_not_found", "no verification with this id"),
-        ("verify_not_pending", "the verification is no longer requested"),
-        ("verify_otp_code_too_long", "a forward-OTP code longer than 15 characters"),
-        ("verify_store_failed", "the verification store reported an error"),
+        (
+            "verify_not_pending",
+            "the verification is no longer requested",
+        ),
+        (
+            "verify_otp_code_too_long",
+            "a forward-OTP code longer than 15 characters",
+        ),
+        (
+            "verify_store_failed",
+            "the verification store reported an error",
+        ),
     ];
 
     /// The stable snake_case code.

@@ -12,13 +12,26 @@ pub(crate) struct Window {
 
 impl Window {
     /// `Err(retry_after)` when `key` already has `limit` events within `window` of `now`.
-    pub(crate) fn check(&self, key: &str, limit: u32, window: Duration, now: SystemTime) -> Result<(), Duration> {
-        let mut map = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(q) = map.get_mut(key) else { return Ok(()) };
+    pub(crate) fn check(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: SystemTime,
+    ) -> Result<(), Duration> {
+        let mut map = self
+            .events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(q) = map.get_mut(key) else {
+            return Ok(());
+        };
         prune(q, window, now);
         if q.len() >= limit as usize {
             let oldest = q.front().copied().unwrap_or(now);
-            let retry = (oldest + window).duration_since(now).unwrap_or(Duration::ZERO);
+            let retry = (oldest + window)
+                .duration_since(now)
+                .unwrap_or(Duration::ZERO);
             return Err(retry.max(Duration::from_secs(1)));
         }
         Ok(())
@@ -26,7 +39,10 @@ impl Window {
 
     /// Records one event for `key`.
     pub(crate) fn record(&self, key: &str, window: Duration, now: SystemTime) {
-        let mut map = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Keep the map bounded: drop keys whose events have all aged out.
         if map.len() > 10_000 {
             map.retain(|_, q| {

@@ -282,7 +282,11 @@ impl Verification {
             expires_at: Timestamp(self.expires_at),
             requested_at: Timestamp(self.requested_at),
             validated_at: self.validated_at.map(Timestamp),
-            authorized_numbers: self.authorized_numbers.iter().map(|p| p.e164().to_owned()).collect(),
+            authorized_numbers: self
+                .authorized_numbers
+                .iter()
+                .map(|p| p.e164().to_owned())
+                .collect(),
             error: self.error.clone(),
         }
     }
@@ -428,7 +432,9 @@ impl Outcome {
     /// The text to send back to the user, if any.
     pub fn reply(&self) -> Option<&str> {
         match self {
-            Outcome::UnknownCode { reply } | Outcome::Unauthorized { reply, .. } => reply.as_deref(),
+            Outcome::UnknownCode { reply } | Outcome::Unauthorized { reply, .. } => {
+                reply.as_deref()
+            }
             Outcome::Validated { reply, .. } | Outcome::Expired { reply, .. } => Some(reply),
             _ => None,
         }

@@ -23,7 +23,12 @@ pub const OTP_MAX_LEN: usize = 15;
 /// assert_eq!(body["template"]["components"][1]["parameters"][0]["text"], "J$FpnYnP");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn otp_template_payload(to: &Phone, template: &str, language: &str, code: &str) -> Result<Value> {
+pub fn otp_template_payload(
+    to: &Phone,
+    template: &str,
+    language: &str,
+    code: &str,
+) -> Result<Value> {
     if code.is_empty() || code.chars().count() > OTP_MAX_LEN {
         return Err(Error::OtpCodeTooLong);
     }

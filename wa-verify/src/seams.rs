@@ -41,12 +41,17 @@ pub struct FixedClock {
 impl FixedClock {
     /// A clock showing `secs` seconds after the Unix epoch.
     pub fn at_unix(secs: u64) -> Self {
-        FixedClock { millis: AtomicU64::new(secs * 1000) }
+        FixedClock {
+            millis: AtomicU64::new(secs * 1000),
+        }
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        self.millis.fetch_add(u64::try_from(by.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
+        self.millis.fetch_add(
+            u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
+            Ordering::SeqCst,
+        );
     }
 }
 
@@ -99,7 +104,9 @@ pub struct SeededRng {
 impl SeededRng {
     /// A generator with this seed.
     pub fn new(seed: u64) -> Self {
-        SeededRng { state: Mutex::new(seed) }
+        SeededRng {
+            state: Mutex::new(seed),
+        }
     }
 }
 

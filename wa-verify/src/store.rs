@@ -90,7 +90,11 @@ fn poisoned<T>(_: T) -> StoreError {
 impl VerificationStore for MemoryStore {
     fn insert(&self, v: &Verification) -> Result<(), StoreError> {
         let mut inner = self.inner.write().map_err(poisoned)?;
-        if let Some(existing) = inner.by_code.get(&v.code).and_then(|id| inner.by_id.get(id)) {
+        if let Some(existing) = inner
+            .by_code
+            .get(&v.code)
+            .and_then(|id| inner.by_id.get(id))
+        {
             if existing.status == Status::Requested {
                 return Err(StoreError::CodeInUse);
             }
@@ -106,7 +110,11 @@ impl VerificationStore for MemoryStore {
 
     fn find_by_code(&self, code: &str) -> Result<Option<Verification>, StoreError> {
         let inner = self.inner.read().map_err(poisoned)?;
-        Ok(inner.by_code.get(code).and_then(|id| inner.by_id.get(id)).cloned())
+        Ok(inner
+            .by_code
+            .get(code)
+            .and_then(|id| inner.by_id.get(id))
+            .cloned())
     }
 
     fn update(&self, v: &Verification) -> Result<(), StoreError> {

@@ -51,7 +51,9 @@ pub struct Verifier<S> {
 
 impl<S> std::fmt::Debug for Verifier<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Verifier")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,7 +65,12 @@ impl<S: VerificationStore> Verifier<S> {
 
     /// A verifier with an injected clock and RNG (tests use [`crate::FixedClock`] and
     /// [`crate::SeededRng`]).
-    pub fn new_with(config: Config, store: S, clock: Arc<dyn Clock>, rng: Arc<dyn CodeRng>) -> Self {
+    pub fn new_with(
+        config: Config,
+        store: S,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn CodeRng>,
+    ) -> Self {
         Verifier {
             config,
             store,
@@ -95,16 +102,24 @@ impl<S: VerificationStore> Verifier<S> {
             return Err(Error::ExpiryTooShort);
         }
         if minutes > c.max_expires_minutes {
-            return Err(Error::ExpiryTooLong { max: c.max_expires_minutes });
+            return Err(Error::ExpiryTooLong {
+                max: c.max_expires_minutes,
+            });
         }
-        let callback_url = req.callback_url.as_deref().map(|u| self.check_callback(u)).transpose()?;
+        let callback_url = req
+            .callback_url
+            .as_deref()
+            .map(|u| self.check_callback(u))
+            .transpose()?;
         let mut opts = PhoneOptions::new();
         if let Some(r) = &c.default_region {
             opts = opts.region(r.clone());
         }
         let mut authorized = Vec::with_capacity(req.authorized_numbers.len());
         for (index, n) in req.authorized_numbers.iter().enumerate() {
-            let p = opts.parse(n).map_err(|source| Error::AuthorizedNumberInvalid { index, source })?;
+            let p = opts
+                .parse(n)
+                .map_err(|source| Error::AuthorizedNumberInvalid { index, source })?;
             if !authorized.contains(&p) {
                 authorized.push(p);
             }
@@ -112,22 +127,35 @@ impl<S: VerificationStore> Verifier<S> {
         let pick = |field: &'static str, v: &Option<String>, default: &String| -> Result<String> {
             let s = v.clone().unwrap_or_else(|| default.clone());
             if s.chars().count() > MAX_MESSAGE_CHARS {
-                return Err(Error::MessageTooLong { field, max: MAX_MESSAGE_CHARS });
+                return Err(Error::MessageTooLong {
+                    field,
+                    max: MAX_MESSAGE_CHARS,
+                });
             }
             Ok(s)
         };
         let messages = crate::model::Messages {
             link: pick("link_message", &req.link_message, &c.messages.link)?,
-            expiration: pick("expiration_message", &req.expiration_message, &c.messages.expiration)?,
+            expiration: pick(
+                "expiration_message",
+                &req.expiration_message,
+                &c.messages.expiration,
+            )?,
             failure: pick("failure_message", &req.failure_message, &c.messages.failure)?,
-            response: pick("response_message", &req.response_message, &c.messages.response)?,
+            response: pick(
+                "response_message",
+                &req.response_message,
+                &c.messages.response,
+            )?,
         };
 
         // Velocity limits: per application, and per target number when one is bound.
         let (app_n, app_w) = c.per_app_limit;
         let (ph_n, ph_w) = c.per_phone_limit;
         let app_key = format!("app:{app_id}");
-        self.per_app.check(&app_key, app_n, app_w, now).map_err(|retry_after| Error::RateLimited { retry_after })?;
+        self.per_app
+            .check(&app_key, app_n, app_w, now)
+            .map_err(|retry_after| Error::RateLimited { retry_after })?;
         for p in &authorized {
             self.per_phone
                 .check(&format!("phone:{}", p.e164()), ph_n, ph_w, now)
@@ -155,7 +183,8 @@ impl<S: VerificationStore> Verifier<S> {
         self.insert_with_fresh_code(&mut v)?;
         self.per_app.record(&app_key, app_w, now);
         for p in &v.authorized_numbers {
-            self.per_phone.record(&format!("phone:{}", p.e164()), ph_w, now);
+            self.per_phone
+                .record(&format!("phone:{}", p.e164()), ph_w, now);
         }
         Ok(self.issued(&v))
     }
@@ -172,12 +201,22 @@ impl<S: VerificationStore> Verifier<S> {
         }
         let req = Request {
             expires_at: Some(
-                u32::try_from(old.expires_at.duration_since(old.requested_at).unwrap_or_default().as_secs() / 60)
-                    .unwrap_or(1)
-                    .max(1),
+                u32::try_from(
+                    old.expires_at
+                        .duration_since(old.requested_at)
+                        .unwrap_or_default()
+                        .as_secs()
+                        / 60,
+                )
+                .unwrap_or(1)
+                .max(1),
             ),
             callback_url: old.callback_url.clone(),
-            authorized_numbers: old.authorized_numbers.iter().map(|p| p.e164().to_owned()).collect(),
+            authorized_numbers: old
+                .authorized_numbers
+                .iter()
+                .map(|p| p.e164().to_owned())
+                .collect(),
             link_message: Some(old.messages.link.clone()),
             expiration_message: Some(old.messages.expiration.clone()),
             failure_message: Some(old.messages.failure.clone()),
@@ -197,7 +236,11 @@ impl<S: VerificationStore> Verifier<S> {
     /// # Errors
     /// `verify_not_found`, `verify_store_failed`.
     pub fn get(&self, id: &str) -> Result<Verification> {
-        let mut v = self.store.get(id).map_err(store_err)?.ok_or(Error::NotFound)?;
+        let mut v = self
+            .store
+            .get(id)
+            .map_err(store_err)?
+            .ok_or(Error::NotFound)?;
         self.expire_if_due(&mut v)?;
         Ok(v)
     }
@@ -218,7 +261,11 @@ impl<S: VerificationStore> Verifier<S> {
         let now = self.clock.now();
         let (fail_n, fail_w) = self.config.per_sender_failures;
         let sender_key = format!("sender:{}", msg.from);
-        if self.sender_failures.check(&sender_key, fail_n, fail_w, now).is_err() {
+        if self
+            .sender_failures
+            .check(&sender_key, fail_n, fail_w, now)
+            .is_err()
+        {
             return Ok(Outcome::SenderRateLimited);
         }
         let mut found = None;
@@ -232,21 +279,30 @@ impl<S: VerificationStore> Verifier<S> {
         }
         let Some(mut v) = found else {
             self.sender_failures.record(&sender_key, fail_w, now);
-            return Ok(Outcome::UnknownCode { reply: self.config.unknown_code_message.clone() });
+            return Ok(Outcome::UnknownCode {
+                reply: self.config.unknown_code_message.clone(),
+            });
         };
         self.expire_if_due(&mut v)?;
         match v.status {
             Status::Expired => {
                 let reply = v.messages.expiration.clone();
-                Ok(Outcome::Expired { verification: Box::new(v), reply })
+                Ok(Outcome::Expired {
+                    verification: Box::new(v),
+                    reply,
+                })
             }
             Status::Validated | Status::Failed => {
                 self.sender_failures.record(&sender_key, fail_w, now);
-                Ok(Outcome::AlreadyUsed { verification: Box::new(v) })
+                Ok(Outcome::AlreadyUsed {
+                    verification: Box::new(v),
+                })
             }
             Status::Requested if v.attempts >= self.config.max_attempts => {
                 self.sender_failures.record(&sender_key, fail_w, now);
-                Ok(Outcome::Locked { verification: Box::new(v) })
+                Ok(Outcome::Locked {
+                    verification: Box::new(v),
+                })
             }
             Status::Requested => {
                 if !v.authorized_numbers.is_empty() && !is_authorized(&v, &msg.from) {
@@ -263,9 +319,16 @@ impl<S: VerificationStore> Verifier<S> {
                 v.phone_number = Some(msg.from.clone());
                 v.profile_name = msg.profile_name.clone();
                 self.store.update(&v).map_err(store_err)?;
-                let callback = v.callback_url.clone().map(|url| Callback { url, payload: v.callback_payload() });
+                let callback = v.callback_url.clone().map(|url| Callback {
+                    url,
+                    payload: v.callback_payload(),
+                });
                 let reply = v.messages.response.clone();
-                Ok(Outcome::Validated { verification: Box::new(v), reply, callback })
+                Ok(Outcome::Validated {
+                    verification: Box::new(v),
+                    reply,
+                    callback,
+                })
             }
         }
     }
@@ -277,7 +340,11 @@ impl<S: VerificationStore> Verifier<S> {
     /// # Errors
     /// `verify_not_found`, `verify_not_pending` (not `validated`), `verify_store_failed`.
     pub fn callback_failed(&self, id: &str, error: &str) -> Result<(Verification, String)> {
-        let mut v = self.store.get(id).map_err(store_err)?.ok_or(Error::NotFound)?;
+        let mut v = self
+            .store
+            .get(id)
+            .map_err(store_err)?
+            .ok_or(Error::NotFound)?;
         if v.status != Status::Validated {
             return Err(Error::NotPending);
         }
@@ -298,7 +365,11 @@ impl<S: VerificationStore> Verifier<S> {
 
     fn insert_with_fresh_code(&self, v: &mut Verification) -> Result<()> {
         for _ in 0..16 {
-            v.code = self.config.code_format.generate(self.rng.as_ref())?.to_ascii_lowercase();
+            v.code = self
+                .config
+                .code_format
+                .generate(self.rng.as_ref())?
+                .to_ascii_lowercase();
             match self.store.insert(v) {
                 Ok(()) => return Ok(()),
                 Err(StoreError::CodeInUse) => {}
@@ -352,7 +423,14 @@ impl<S: VerificationStore> Verifier<S> {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+        Ok(format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        ))
     }
 }
 
