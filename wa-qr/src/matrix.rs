@@ -1,0 +1,573 @@
+//! Module placement, masking and the ISO 18004 mask penalty, on bit-packed lines.
+//!
+//! Every row and every column of the symbol is a `u128` (bit `x` of row `y` is module
+//! `(x, y)`), so the four penalty rules become word operations:
+//! - rule 1 (runs of ≥ 5): positions where 5 neighbours agree, counted with popcount;
+//! - rule 2 (2×2 blocks): XOR of neighbouring rows and bits;
+//! - rule 3 (finder-like 1:1:3:1:1 with 4 light modules on one side): a bit-pattern
+//!   match on the line shifted by a 4-module light border; lines that contain a dark run
+//!   of 6, 9, 12… (a scaled pattern is possible) are scored by the exact run-length
+//!   method instead;
+//! - rule 4 (dark balance): popcount.
+//!
+//! Symbols wider than 105 modules (version 23 and above) use the straightforward
+//! module-by-module scorer, which is also the oracle the fast path is tested against.
+
+use crate::encode::{Ecl, Mode, codewords};
+
+/// A finished QR symbol: a square of dark/light modules (no quiet zone).
+#[derive(Clone, PartialEq, Eq)]
+pub struct QrMatrix {
+    size: usize,
+    version: u8,
+    mask: u8,
+    ecl: Ecl,
+    rows: Vec<Bits>,
+}
+
+impl std::fmt::Debug for QrMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QrMatrix")
+            .field("version", &self.version)
+            .field("size", &self.size)
+            .field("ecl", &self.ecl)
+            .field("mask", &self.mask)
+            .finish()
+    }
+}
+
+impl QrMatrix {
+    /// Side length in modules (`17 + 4 × version`).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Version 1–40.
+    pub fn version(&self) -> u8 {
+        self.version
+    }
+
+    /// The mask pattern chosen, 0–7.
+    pub fn mask(&self) -> u8 {
+        self.mask
+    }
+
+    /// The error-correction level used.
+    pub fn ecl(&self) -> Ecl {
+        self.ecl
+    }
+
+    /// Whether module `(x, y)` is dark. Out-of-range coordinates are light.
+    #[inline]
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        y < self.size && x < self.size && self.rows[y].get(x)
+    }
+
+    /// Row `y` as 64-bit words, bit `x % 64` of word `x / 64` = module `(x, y)`.
+    pub(crate) fn row_words(&self, y: usize) -> &[u64; 3] {
+        &self.rows[y].0
+    }
+}
+
+/// A line of up to 177 modules.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Bits([u64; 3]);
+
+impl Bits {
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        (self.0[i >> 6] >> (i & 63)) & 1 != 0
+    }
+    #[inline]
+    fn set(&mut self, i: usize, v: bool) {
+        let m = 1u64 << (i & 63);
+        if v {
+            self.0[i >> 6] |= m;
+        } else {
+            self.0[i >> 6] &= !m;
+        }
+    }
+    #[inline]
+    fn xor(&mut self, o: &Bits) {
+        for k in 0..3 {
+            self.0[k] ^= o.0[k];
+        }
+    }
+    #[inline]
+    fn and(&self, o: &Bits) -> Bits {
+        Bits([self.0[0] & o.0[0], self.0[1] & o.0[1], self.0[2] & o.0[2]])
+    }
+    #[inline]
+    fn lo128(&self) -> u128 {
+        u128::from(self.0[0]) | (u128::from(self.0[1]) << 64)
+    }
+}
+
+/// The symbol while it is being built: modules and the function-module map, each kept
+/// both row-major and column-major.
+struct Builder {
+    size: usize,
+    rows: Vec<Bits>,
+    cols: Vec<Bits>,
+    func_rows: Vec<Bits>,
+}
+
+impl Builder {
+    fn new(version: u8) -> Self {
+        let size = 17 + 4 * usize::from(version);
+        Builder {
+            size,
+            rows: vec![Bits::default(); size],
+            cols: vec![Bits::default(); size],
+            func_rows: vec![Bits::default(); size],
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, x: usize, y: usize, dark: bool) {
+        self.rows[y].set(x, dark);
+        self.cols[x].set(y, dark);
+    }
+
+    fn set_function(&mut self, x: usize, y: usize, dark: bool) {
+        self.set(x, y, dark);
+        self.func_rows[y].set(x, true);
+    }
+
+    fn draw_function_patterns(&mut self, version: u8, ecl: Ecl) {
+        let size = self.size;
+        for i in 0..size {
+            self.set_function(6, i, i % 2 == 0);
+            self.set_function(i, 6, i % 2 == 0);
+        }
+        for (cx, cy) in [(3, 3), (size - 4, 3), (3, size - 4)] {
+            for dy in -4i32..=4 {
+                for dx in -4i32..=4 {
+                    let (x, y) = (cx as i32 + dx, cy as i32 + dy);
+                    if (0..size as i32).contains(&x) && (0..size as i32).contains(&y) {
+                        let dist = dx.abs().max(dy.abs());
+                        self.set_function(x as usize, y as usize, dist != 2 && dist != 4);
+                    }
+                }
+            }
+        }
+        let pos = alignment_positions(version, size);
+        let n = pos.len();
+        for i in 0..n {
+            for j in 0..n {
+                if (i == 0 && j == 0) || (i == 0 && j == n - 1) || (i == n - 1 && j == 0) {
+                    continue;
+                }
+                for dy in -2i32..=2 {
+                    for dx in -2i32..=2 {
+                        let dark = dx.abs().max(dy.abs()) != 1;
+                        self.set_function(
+                            (pos[i] as i32 + dx) as usize,
+                            (pos[j] as i32 + dy) as usize,
+                            dark,
+                        );
+                    }
+                }
+            }
+        }
+        self.draw_format_bits(ecl, 0);
+        if version >= 7 {
+            let mut rem = u32::from(version);
+            for _ in 0..12 {
+                rem = (rem << 1) ^ ((rem >> 11) * 0x1F25);
+            }
+            let bits = (u32::from(version) << 12) | rem;
+            for i in 0..18 {
+                let bit = (bits >> i) & 1 != 0;
+                let a = size - 11 + i % 3;
+                let b = i / 3;
+                self.set_function(a, b, bit);
+                self.set_function(b, a, bit);
+            }
+        }
+    }
+
+    /// Writes the 15 format bits (both copies) and the dark module. Positions are
+    /// function modules already, so this is also used per mask while scoring.
+    fn draw_format_bits(&mut self, ecl: Ecl, mask: u8) {
+        let bits = format_bits(ecl, mask);
+        let size = self.size;
+        let bit = |i: usize| (bits >> i) & 1 != 0;
+        for i in 0..6 {
+            self.set_function(8, i, bit(i));
+        }
+        self.set_function(8, 7, bit(6));
+        self.set_function(8, 8, bit(7));
+        self.set_function(7, 8, bit(8));
+        for i in 9..15 {
+            self.set_function(14 - i, 8, bit(i));
+        }
+        for i in 0..8 {
+            self.set_function(size - 1 - i, 8, bit(i));
+        }
+        for i in 8..15 {
+            self.set_function(8, size - 15 + i, bit(i));
+        }
+        self.set_function(8, size - 8, true);
+    }
+
+    fn draw_codewords(&mut self, data: &[u8]) {
+        let size = self.size;
+        let total_bits = data.len() * 8;
+        let mut i = 0usize;
+        let mut right = size as i32 - 1;
+        while right >= 1 {
+            if right == 6 {
+                right = 5;
+            }
+            let upward = ((right + 1) & 2) == 0;
+            for vert in 0..size {
+                let y = if upward { size - 1 - vert } else { vert };
+                for j in 0..2 {
+                    let x = (right - j) as usize;
+                    if !self.func_rows[y].get(x) && i < total_bits {
+                        let dark = (data[i >> 3] >> (7 - (i & 7))) & 1 != 0;
+                        if dark {
+                            self.set(x, y, true);
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            right -= 2;
+        }
+    }
+}
+
+fn format_bits(ecl: Ecl, mask: u8) -> u32 {
+    let data = (ecl.format_bits() << 3) | u32::from(mask);
+    let mut rem = data;
+    for _ in 0..10 {
+        rem = (rem << 1) ^ ((rem >> 9) * 0x537);
+    }
+    ((data << 10) | rem) ^ 0x5412
+}
+
+fn alignment_positions(version: u8, size: usize) -> Vec<usize> {
+    if version == 1 {
+        return Vec::new();
+    }
+    let v = usize::from(version);
+    let numalign = v / 7 + 2;
+    let step = if version == 32 {
+        26
+    } else {
+        (v * 4 + numalign * 2 + 1) / (numalign * 2 - 2) * 2
+    };
+    let mut result: Vec<usize> = (0..numalign - 1).map(|i| size - 7 - i * step).collect();
+    result.push(6);
+    result.reverse();
+    result
+}
+
+#[inline]
+fn mask_bit(mask: u8, x: usize, y: usize) -> bool {
+    match mask {
+        0 => (x + y) % 2 == 0,
+        1 => y % 2 == 0,
+        2 => x % 3 == 0,
+        3 => (x + y) % 3 == 0,
+        4 => (x / 3 + y / 2) % 2 == 0,
+        5 => x * y % 2 + x * y % 3 == 0,
+        6 => (x * y % 2 + x * y % 3) % 2 == 0,
+        _ => ((x + y) % 2 + x * y % 3) % 2 == 0,
+    }
+}
+
+/// `pattern[k]` = the mask's inversion bits for a line whose fixed coordinate is `k`
+/// modulo 12, over the other coordinate; `transposed` swaps the roles of x and y.
+fn mask_line(mask: u8, fixed: usize, size: usize, transposed: bool) -> Bits {
+    let mut b = Bits::default();
+    for i in 0..size {
+        let on = if transposed {
+            mask_bit(mask, fixed, i)
+        } else {
+            mask_bit(mask, i, fixed)
+        };
+        if on {
+            b.set(i, true);
+        }
+    }
+    b
+}
+
+const N1: u32 = 3;
+const N2: u32 = 3;
+const N3: u32 = 40;
+const N4: u32 = 10;
+
+/// Builds the symbol for `data` at `version`/`ecl`, choosing the mask with the lowest
+/// penalty (or using `forced_mask`).
+pub(crate) fn build(
+    data: &[u8],
+    version: u8,
+    mode: Mode,
+    ecl: Ecl,
+    forced_mask: Option<u8>,
+) -> QrMatrix {
+    let cw = codewords(data, version, mode, ecl);
+    let mut b = Builder::new(version);
+    b.draw_function_patterns(version, ecl);
+    b.draw_codewords(&cw);
+    let size = b.size;
+    let fast = size <= FAST_MAX;
+
+    // Data-module masks per line (function modules are never inverted).
+    let full = {
+        let mut f = Bits::default();
+        for i in 0..size {
+            f.set(i, true);
+        }
+        f
+    };
+    let data_rows: Vec<Bits> = b
+        .func_rows
+        .iter()
+        .map(|f| Bits([!f.0[0], !f.0[1], !f.0[2]]).and(&full))
+        .collect();
+    let mut data_cols = vec![Bits::default(); size];
+    for (y, r) in data_rows.iter().enumerate() {
+        for (x, col) in data_cols.iter_mut().enumerate() {
+            if r.get(x) {
+                col.set(y, true);
+            }
+        }
+    }
+
+    let apply = |b: &mut Builder, mask: u8| {
+        for y in 0..size {
+            let m = mask_line(mask, y, size, false).and(&data_rows[y]);
+            b.rows[y].xor(&m);
+        }
+        for x in 0..size {
+            let m = mask_line(mask, x, size, true).and(&data_cols[x]);
+            b.cols[x].xor(&m);
+        }
+    };
+
+    let chosen = match forced_mask {
+        Some(m) => m,
+        None => {
+            let mut best = (u32::MAX, 0u8);
+            for mask in 0..8u8 {
+                apply(&mut b, mask);
+                b.draw_format_bits(ecl, mask);
+                let p = if fast {
+                    penalty_fast(&b)
+                } else {
+                    penalty_generic(size, |x, y| b.rows[y].get(x))
+                };
+                if p < best.0 {
+                    best = (p, mask);
+                }
+                apply(&mut b, mask); // undo
+            }
+            best.1
+        }
+    };
+    apply(&mut b, chosen);
+    b.draw_format_bits(ecl, chosen);
+    QrMatrix {
+        size,
+        version,
+        mask: chosen,
+        ecl,
+        rows: b.rows,
+    }
+}
+
+/// Largest symbol scored on the `u128` fast path: the line shifted by a 4-module border
+/// plus a 12-module pattern window must fit in 128 bits.
+const FAST_MAX: usize = 105;
+
+fn penalty_fast(b: &Builder) -> u32 {
+    let size = b.size;
+    let inner: u128 = (1u128 << (size - 1)) - 1; // positions 0..size-2
+    let mut total = 0;
+    let mut dark = 0;
+    for lines in [&b.rows, &b.cols] {
+        for line in lines.iter() {
+            let l = line.lo128();
+            total += rule1(l, inner) + rule3(l, size);
+        }
+    }
+    for y in 0..size {
+        let a = b.rows[y].lo128();
+        dark += a.count_ones();
+        if y + 1 < size {
+            let c = b.rows[y + 1].lo128();
+            let v = a ^ c;
+            let h = a ^ (a >> 1);
+            total += N2 * (!(v | (v >> 1) | h) & inner).count_ones();
+        }
+    }
+    total + rule4(dark, size)
+}
+
+#[inline]
+fn rule1(l: u128, inner: u128) -> u32 {
+    let s = !(l ^ (l >> 1)) & inner;
+    let five = s & (s >> 1) & (s >> 2) & (s >> 3);
+    five.count_ones() + 2 * (five & !(five << 1)).count_ones()
+}
+
+#[inline]
+fn rule3(l: u128, size: usize) -> u32 {
+    // A dark run of 6, 9, 12, … modules makes a scaled pattern possible: score exactly.
+    let six = l & (l >> 1) & (l >> 2) & (l >> 3) & (l >> 4) & (l >> 5);
+    if six != 0 {
+        let mut starts = six & !(six << 1);
+        while starts != 0 {
+            let p = starts.trailing_zeros();
+            let run = (!(l >> p)).trailing_zeros();
+            if run % 3 == 0 {
+                return N3 * finder_count_runs(size, (0..size).map(|x| (l >> x) & 1 != 0));
+            }
+            starts &= starts - 1;
+        }
+    }
+    let y = l << 4; // 4 light border modules on the left; zeros on the right are light too
+    let nz = !y;
+    let core = y & (nz >> 1) & (y >> 2) & (y >> 3) & (y >> 4) & (nz >> 5) & (y >> 6);
+    if core == 0 {
+        return 0;
+    }
+    let r1 = nz >> 7;
+    let r4 = r1 & (nz >> 8) & (nz >> 9) & (nz >> 10);
+    let l1 = nz << 1;
+    let l4 = l1 & (nz << 2) & (nz << 3) & (nz << 4);
+    N3 * ((core & r4 & l1).count_ones() + (core & l4 & r1).count_ones())
+}
+
+fn rule4(dark: u32, size: usize) -> u32 {
+    let total = (size * size) as i64;
+    let dark = i64::from(dark);
+    let k = ((dark * 20 - total * 10).abs() + total - 1) / total - 1;
+    (k as u32) * N4
+}
+
+/// Finder-like pattern count of one line, by run lengths (ISO 18004 rule 3 as
+/// qrcodegen states it: 1:1:3:1:1 at any scale n, with ≥ 4n light on one side and ≥ n
+/// on the other, the quiet zone counting as light).
+fn finder_count_runs(size: usize, line: impl Iterator<Item = bool>) -> u32 {
+    let size = size as i64;
+    let mut hist = [0i64; 7];
+    let add = |hist: &mut [i64; 7], mut len: i64| {
+        if hist[0] == 0 {
+            len += size;
+        }
+        hist.copy_within(0..6, 1);
+        hist[0] = len;
+    };
+    let count = |h: &[i64; 7]| -> u32 {
+        let n = h[1];
+        let core = n > 0 && h[2] == n && h[3] == n * 3 && h[4] == n && h[5] == n;
+        u32::from(core && h[0] >= n * 4 && h[6] >= n)
+            + u32::from(core && h[6] >= n * 4 && h[0] >= n)
+    };
+    let mut color = false;
+    let mut run = 0i64;
+    let mut total = 0;
+    for m in line {
+        if m == color {
+            run += 1;
+        } else {
+            add(&mut hist, run);
+            if !color {
+                total += count(&hist);
+            }
+            color = m;
+            run = 1;
+        }
+    }
+    if color {
+        add(&mut hist, run);
+        run = 0;
+    }
+    add(&mut hist, run + size);
+    total + count(&hist)
+}
+
+/// Module-by-module penalty (rules 1–4), for large symbols and as the test oracle.
+pub(crate) fn penalty_generic(size: usize, dark: impl Fn(usize, usize) -> bool) -> u32 {
+    let mut total = 0;
+    for transposed in [false, true] {
+        for a in 0..size {
+            let at = |b: usize| if transposed { dark(a, b) } else { dark(b, a) };
+            let mut color = at(0);
+            let mut run = 0;
+            for b in 0..size {
+                if at(b) == color {
+                    run += 1;
+                    if run == 5 {
+                        total += N1;
+                    } else if run > 5 {
+                        total += 1;
+                    }
+                } else {
+                    color = at(b);
+                    run = 1;
+                }
+            }
+            total += N3 * finder_count_runs(size, (0..size).map(at));
+        }
+    }
+    let mut darks = 0;
+    for y in 0..size {
+        for x in 0..size {
+            darks += u32::from(dark(x, y));
+            if x + 1 < size && y + 1 < size {
+                let c = dark(x, y);
+                if c == dark(x + 1, y) && c == dark(x, y + 1) && c == dark(x + 1, y + 1) {
+                    total += N2;
+                }
+            }
+        }
+    }
+    total + rule4(darks, size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::choose_version;
+
+    /// The bit-packed scorer equals the module-by-module one on every mask of many symbols.
+    #[test]
+    fn fast_penalty_matches_generic() {
+        let mut seed = 1u64;
+        for round in 0..300 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let len = (seed >> 40) as usize % 400 + 1;
+            let data: Vec<u8> = (0..len)
+                .map(|i| ((seed >> (i % 50)) as u8).wrapping_add(i as u8))
+                .collect();
+            let ecl = [Ecl::Low, Ecl::Medium, Ecl::Quartile, Ecl::High][round % 4];
+            let Ok((ver, mode)) = choose_version(&data, ecl) else {
+                continue;
+            };
+            if 17 + 4 * usize::from(ver) > FAST_MAX {
+                continue;
+            }
+            for mask in 0..8 {
+                let m = build(&data, ver, mode, ecl, Some(mask));
+                let mut b = Builder::new(ver);
+                for y in 0..m.size {
+                    for x in 0..m.size {
+                        b.set(x, y, m.is_dark(x, y));
+                    }
+                }
+                assert_eq!(
+                    penalty_fast(&b),
+                    penalty_generic(m.size, |x, y| m.is_dark(x, y)),
+                    "v{ver} mask {mask}"
+                );
+            }
+        }
+    }
+}
