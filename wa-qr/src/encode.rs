@@ -152,7 +152,7 @@ impl Mode {
 
     fn data_bits(self, n: usize) -> usize {
         match self {
-            Mode::Numeric => n * 10 / 3 + [0, 4, 7][n % 3],
+            Mode::Numeric => n / 3 * 10 + [0, 4, 7][n % 3],
             Mode::Alphanumeric => n / 2 * 11 + (n % 2) * 6,
             Mode::Byte => n * 8,
         }
