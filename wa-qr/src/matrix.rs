@@ -13,6 +13,8 @@
 //! Symbols wider than 105 modules (version 23 and above) use the straightforward
 //! module-by-module scorer, which is also the oracle the fast path is tested against.
 
+use std::sync::OnceLock;
+
 use crate::encode::{Ecl, Mode, codewords};
 
 /// A finished QR symbol: a square of dark/light modules (no quiet zone).
@@ -210,33 +212,6 @@ impl Builder {
         }
         self.set_function(8, size - 8, true);
     }
-
-    fn draw_codewords(&mut self, data: &[u8]) {
-        let size = self.size;
-        let total_bits = data.len() * 8;
-        let mut i = 0usize;
-        let mut right = size as i32 - 1;
-        while right >= 1 {
-            if right == 6 {
-                right = 5;
-            }
-            let upward = ((right + 1) & 2) == 0;
-            for vert in 0..size {
-                let y = if upward { size - 1 - vert } else { vert };
-                for j in 0..2 {
-                    let x = (right - j) as usize;
-                    if !self.func_rows[y].get(x) && i < total_bits {
-                        let dark = (data[i >> 3] >> (7 - (i & 7))) & 1 != 0;
-                        if dark {
-                            self.set(x, y, true);
-                        }
-                        i += 1;
-                    }
-                }
-            }
-            right -= 2;
-        }
-    }
 }
 
 fn format_bits(ecl: Ecl, mask: u8) -> u32 {
@@ -265,8 +240,13 @@ fn alignment_positions(version: u8, size: usize) -> Vec<usize> {
     result
 }
 
-#[inline]
-fn mask_bit(mask: u8, x: usize, y: usize) -> bool {
+/// Mask inversion patterns: `MASK_LINES[mask][k]` holds, over the varying coordinate
+/// (0..192), the inversion bits of a row whose `y % 12 == k` (rows) — and, transposed, of
+/// a column whose `x % 12 == k` (columns, in the second half of the table). Every mask
+/// is periodic with period 12 in each coordinate.
+static MASK_LINES: [[[Bits; 12]; 8]; 2] = mask_tables();
+
+const fn mask_bit_const(mask: u8, x: usize, y: usize) -> bool {
     match mask {
         0 => (x + y) % 2 == 0,
         1 => y % 2 == 0,
@@ -279,27 +259,100 @@ fn mask_bit(mask: u8, x: usize, y: usize) -> bool {
     }
 }
 
-/// `pattern[k]` = the mask's inversion bits for a line whose fixed coordinate is `k`
-/// modulo 12, over the other coordinate; `transposed` swaps the roles of x and y.
-fn mask_line(mask: u8, fixed: usize, size: usize, transposed: bool) -> Bits {
-    let mut b = Bits::default();
-    for i in 0..size {
-        let on = if transposed {
-            mask_bit(mask, fixed, i)
-        } else {
-            mask_bit(mask, i, fixed)
-        };
-        if on {
-            b.set(i, true);
+const fn mask_tables() -> [[[Bits; 12]; 8]; 2] {
+    let mut t = [[[Bits([0; 3]); 12]; 8]; 2];
+    let mut o = 0;
+    while o < 2 {
+        let mut m = 0;
+        while m < 8 {
+            let mut k = 0;
+            while k < 12 {
+                let mut i = 0;
+                while i < 192 {
+                    let on = if o == 0 {
+                        mask_bit_const(m as u8, i, k)
+                    } else {
+                        mask_bit_const(m as u8, k, i)
+                    };
+                    if on {
+                        t[o][m][k].0[i >> 6] |= 1u64 << (i & 63);
+                    }
+                    i += 1;
+                }
+                k += 1;
+            }
+            m += 1;
         }
+        o += 1;
     }
-    b
+    t
 }
 
 const N1: u32 = 3;
 const N2: u32 = 3;
 const N3: u32 = 40;
 const N4: u32 = 10;
+
+/// Builds the symbol for `data` at `version`/`ecl`, choosing the mask with the lowest
+/// penalty (or using `forced_mask`).
+/// Everything about a symbol that depends only on its version: function patterns
+/// (format bits are redrawn per mask), which modules carry data, and the order data bits
+/// are placed in. Built once per version and shared.
+struct Template {
+    rows: Vec<Bits>,
+    cols: Vec<Bits>,
+    func_rows: Vec<Bits>,
+    data_rows: Vec<Bits>,
+    data_cols: Vec<Bits>,
+    /// `(x, y)` of data bit `i`, in placement order.
+    order: Vec<(u8, u8)>,
+}
+
+static TEMPLATES: [OnceLock<Template>; 41] = [const { OnceLock::new() }; 41];
+
+fn template(version: u8) -> &'static Template {
+    TEMPLATES[usize::from(version)].get_or_init(|| {
+        let mut b = Builder::new(version);
+        b.draw_function_patterns(version, Ecl::Medium);
+        let size = b.size;
+        let mut data_rows = vec![Bits::default(); size];
+        let mut data_cols = vec![Bits::default(); size];
+        for y in 0..size {
+            for x in 0..size {
+                if !b.func_rows[y].get(x) {
+                    data_rows[y].set(x, true);
+                    data_cols[x].set(y, true);
+                }
+            }
+        }
+        let mut order = Vec::with_capacity(size * size);
+        let mut right = size as i32 - 1;
+        while right >= 1 {
+            if right == 6 {
+                right = 5;
+            }
+            let upward = ((right + 1) & 2) == 0;
+            for vert in 0..size {
+                let y = if upward { size - 1 - vert } else { vert };
+                for j in 0..2 {
+                    let x = (right - j) as usize;
+                    if !b.func_rows[y].get(x) {
+                        order.push((x as u8, y as u8));
+                    }
+                }
+            }
+            right -= 2;
+        }
+        Template {
+            rows: b.rows,
+            cols: b.cols,
+            func_rows: b.func_rows,
+            data_rows,
+            data_cols,
+            order,
+        }
+    })
+}
 
 /// Builds the symbol for `data` at `version`/`ecl`, choosing the mask with the lowest
 /// penalty (or using `forced_mask`).
@@ -311,42 +364,30 @@ pub(crate) fn build(
     forced_mask: Option<u8>,
 ) -> QrMatrix {
     let cw = codewords(data, version, mode, ecl);
-    let mut b = Builder::new(version);
-    b.draw_function_patterns(version, ecl);
-    b.draw_codewords(&cw);
-    let size = b.size;
-    let fast = size <= FAST_MAX;
-
-    // Data-module masks per line (function modules are never inverted).
-    let full = {
-        let mut f = Bits::default();
-        for i in 0..size {
-            f.set(i, true);
-        }
-        f
+    let t = template(version);
+    let size = 17 + 4 * usize::from(version);
+    let mut b = Builder {
+        size,
+        rows: t.rows.clone(),
+        cols: t.cols.clone(),
+        func_rows: t.func_rows.clone(),
     };
-    let data_rows: Vec<Bits> = b
-        .func_rows
-        .iter()
-        .map(|f| Bits([!f.0[0], !f.0[1], !f.0[2]]).and(&full))
-        .collect();
-    let mut data_cols = vec![Bits::default(); size];
-    for (y, r) in data_rows.iter().enumerate() {
-        for (x, col) in data_cols.iter_mut().enumerate() {
-            if r.get(x) {
-                col.set(y, true);
-            }
+    // Remainder bits beyond the codewords stay light.
+    for (i, &(x, y)) in t.order.iter().take(cw.len() * 8).enumerate() {
+        if (cw[i >> 3] >> (7 - (i & 7))) & 1 != 0 {
+            b.set(usize::from(x), usize::from(y), true);
         }
     }
+    let fast = size <= FAST_MAX;
+    let (data_rows, data_cols) = (&t.data_rows, &t.data_cols);
 
     let apply = |b: &mut Builder, mask: u8| {
+        let m = usize::from(mask);
         for y in 0..size {
-            let m = mask_line(mask, y, size, false).and(&data_rows[y]);
-            b.rows[y].xor(&m);
+            b.rows[y].xor(&MASK_LINES[0][m][y % 12].and(&data_rows[y]));
         }
         for x in 0..size {
-            let m = mask_line(mask, x, size, true).and(&data_cols[x]);
-            b.cols[x].xor(&m);
+            b.cols[x].xor(&MASK_LINES[1][m][x % 12].and(&data_cols[x]));
         }
     };
 
@@ -385,63 +426,171 @@ pub(crate) fn build(
 /// plus a 12-module pattern window must fit in 128 bits.
 const FAST_MAX: usize = 105;
 
+/// The integer a line is scored in: `u64` up to 48 modules (versions 1–7), else `u128`.
+trait Line:
+    Copy
+    + Eq
+    + std::ops::BitAnd<Output = Self>
+    + std::ops::BitOr<Output = Self>
+    + std::ops::BitXor<Output = Self>
+    + std::ops::Not<Output = Self>
+    + std::ops::Shl<u32, Output = Self>
+    + std::ops::Shr<u32, Output = Self>
+{
+    const ZERO: Self;
+    const ONE: Self;
+    fn from_bits(b: &Bits) -> Self;
+    fn ones(self) -> u32;
+    fn tz(self) -> u32;
+    /// Bits `0..n` set.
+    fn low_mask(n: u32) -> Self;
+    fn bit(self, i: u32) -> bool {
+        (self >> i) & Self::ONE != Self::ZERO
+    }
+}
+
+impl Line for u64 {
+    #[inline]
+    fn low_mask(n: u32) -> Self {
+        (1 << n) - 1
+    }
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    #[inline]
+    fn from_bits(b: &Bits) -> Self {
+        b.0[0]
+    }
+    #[inline]
+    fn ones(self) -> u32 {
+        self.count_ones()
+    }
+    #[inline]
+    fn tz(self) -> u32 {
+        self.trailing_zeros()
+    }
+}
+
+impl Line for u128 {
+    #[inline]
+    fn low_mask(n: u32) -> Self {
+        (1 << n) - 1
+    }
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    #[inline]
+    fn from_bits(b: &Bits) -> Self {
+        b.lo128()
+    }
+    #[inline]
+    fn ones(self) -> u32 {
+        self.count_ones()
+    }
+    #[inline]
+    fn tz(self) -> u32 {
+        self.trailing_zeros()
+    }
+}
+
 fn penalty_fast(b: &Builder) -> u32 {
+    if b.size <= 48 {
+        penalty_lines::<u64>(b)
+    } else {
+        penalty_lines::<u128>(b)
+    }
+}
+
+fn penalty_lines<L: Line>(b: &Builder) -> u32 {
     let size = b.size;
-    let inner: u128 = (1u128 << (size - 1)) - 1; // positions 0..size-2
+    let inner = L::low_mask(size as u32 - 1); // positions 0..size-2
     let mut total = 0;
     let mut dark = 0;
     for lines in [&b.rows, &b.cols] {
         for line in lines.iter() {
-            let l = line.lo128();
+            let l = L::from_bits(line);
             total += rule1(l, inner) + rule3(l, size);
         }
     }
-    for y in 0..size {
-        let a = b.rows[y].lo128();
-        dark += a.count_ones();
-        if y + 1 < size {
-            let c = b.rows[y + 1].lo128();
-            let v = a ^ c;
-            let h = a ^ (a >> 1);
-            total += N2 * (!(v | (v >> 1) | h) & inner).count_ones();
-        }
+    let mut prev = L::from_bits(&b.rows[0]);
+    dark += prev.ones();
+    for y in 1..size {
+        let c = L::from_bits(&b.rows[y]);
+        dark += c.ones();
+        let v = prev ^ c;
+        let h = prev ^ (prev >> 1);
+        total += N2 * (!(v | (v >> 1) | h) & inner).ones();
+        prev = c;
     }
     total + rule4(dark, size)
 }
 
 #[inline]
-fn rule1(l: u128, inner: u128) -> u32 {
+fn rule1<L: Line>(l: L, inner: L) -> u32 {
     let s = !(l ^ (l >> 1)) & inner;
     let five = s & (s >> 1) & (s >> 2) & (s >> 3);
-    five.count_ones() + 2 * (five & !(five << 1)).count_ones()
+    five.ones() + 2 * (five & !(five << 1)).ones()
 }
 
 #[inline]
-fn rule3(l: u128, size: usize) -> u32 {
-    // A dark run of 6, 9, 12, … modules makes a scaled pattern possible: score exactly.
+fn rule3<L: Line>(l: L, size: usize) -> u32 {
+    // Scaled patterns (n ≥ 2) need a dark run of exactly 3n ≥ 6 modules: find those runs
+    // with word operations and check their neighbourhood run by run (rare).
+    let mut scaled = 0;
     let six = l & (l >> 1) & (l >> 2) & (l >> 3) & (l >> 4) & (l >> 5);
-    if six != 0 {
+    if six != L::ZERO {
         let mut starts = six & !(six << 1);
-        while starts != 0 {
-            let p = starts.trailing_zeros();
-            let run = (!(l >> p)).trailing_zeros();
-            if run % 3 == 0 {
-                return N3 * finder_count_runs(size, (0..size).map(|x| (l >> x) & 1 != 0));
+        while starts != L::ZERO {
+            let p = starts.tz();
+            let run = (!(l >> p)).tz();
+            if run % 3 == 0 && (p == 0 || !l.bit(p - 1)) {
+                scaled += scaled_patterns(l, size as i64, i64::from(p), i64::from(run / 3));
             }
-            starts &= starts - 1;
+            starts = starts & !(L::ONE << p);
         }
     }
     let y = l << 4; // 4 light border modules on the left; zeros on the right are light too
     let nz = !y;
     let core = y & (nz >> 1) & (y >> 2) & (y >> 3) & (y >> 4) & (nz >> 5) & (y >> 6);
-    if core == 0 {
-        return 0;
+    if core == L::ZERO {
+        return N3 * scaled;
     }
     let r1 = nz >> 7;
     let r4 = r1 & (nz >> 8) & (nz >> 9) & (nz >> 10);
     let l1 = nz << 1;
     let l4 = l1 & (nz << 2) & (nz << 3) & (nz << 4);
-    N3 * ((core & r4 & l1).count_ones() + (core & l4 & r1).count_ones())
+    N3 * (scaled + (core & r4 & l1).ones() + (core & l4 & r1).ones())
+}
+
+/// Patterns `n:n:3n:n:n` (n ≥ 2) around the dark run `[p, p + 3n)`, scored like
+/// [`finder_count_runs`]: ≥ 4n light on one side and ≥ n on the other, where a light run
+/// that reaches the edge of the symbol continues into the quiet zone.
+fn scaled_patterns<L: Line>(l: L, size: i64, p: i64, n: i64) -> u32 {
+    let dark = |i: i64| i >= 0 && i < size && l.bit(i as u32);
+    // Length of the run of `color` starting at `i` going in `dir`; `None` if it reaches
+    // the edge (only light runs may, and they count as unbounded then).
+    let run = |mut i: i64, dir: i64, color: bool| -> (i64, bool) {
+        let mut len = 0;
+        while i >= 0 && i < size && dark(i) == color {
+            len += 1;
+            i += dir;
+        }
+        (len, i < 0 || i >= size)
+    };
+    let side = |start: i64, dir: i64| -> Option<i64> {
+        let (light, edge) = run(start, dir, false);
+        if light != n || edge {
+            return None;
+        }
+        let (d, _) = run(start + dir * n, dir, true);
+        if d != n {
+            return None;
+        }
+        let (outer, edge) = run(start + dir * 2 * n, dir, false);
+        Some(if edge { outer + size } else { outer })
+    };
+    let (Some(left), Some(right)) = (side(p - 1, -1), side(p + 3 * n, 1)) else {
+        return 0;
+    };
+    u32::from(right >= 4 * n && left >= n) + u32::from(left >= 4 * n && right >= n)
 }
 
 fn rule4(dark: u32, size: usize) -> u32 {

@@ -13,13 +13,23 @@ fn png_dims(png: &[u8]) -> (u32, u32) {
 }
 
 fn assert_png(opts: &Options, payload: &str) {
-    let png = opts.png(payload).unwrap_or_else(|e| panic!("{opts:?}: {e}"));
-    assert_eq!(common::decode_png(&png), vec![payload.as_bytes().to_vec()], "{opts:?}");
+    let png = opts
+        .png(payload)
+        .unwrap_or_else(|e| panic!("{opts:?}: {e}"));
+    assert_eq!(
+        common::decode_png(&png),
+        vec![payload.as_bytes().to_vec()],
+        "{opts:?}"
+    );
 }
 
 fn assert_svg(opts: &Options, payload: &str) {
     let svg = opts.svg(payload).unwrap();
-    assert_eq!(common::decode_svg(&svg), vec![payload.as_bytes().to_vec()], "{opts:?}");
+    assert_eq!(
+        common::decode_svg(&svg),
+        vec![payload.as_bytes().to_vec()],
+        "{opts:?}"
+    );
 }
 
 #[test]
@@ -39,12 +49,19 @@ fn exact_sizes_are_honoured_and_decode() {
         let o = Options::new().size(size);
         let png = o.png(LINK).unwrap();
         assert_eq!(png_dims(&png), (size, size));
-        assert_eq!(common::decode_png(&png), vec![LINK.as_bytes().to_vec()], "size {size}");
+        assert_eq!(
+            common::decode_png(&png),
+            vec![LINK.as_bytes().to_vec()],
+            "size {size}"
+        );
         let svg = o.svg(LINK).unwrap();
         assert!(svg.contains(&format!(r#"width="{size}" height="{size}""#)));
     }
     // 4096 renders too (decoding it is slow; dimensions only)
-    assert_eq!(png_dims(&Options::new().size(4096).png(LINK).unwrap()), (4096, 4096));
+    assert_eq!(
+        png_dims(&Options::new().size(4096).png(LINK).unwrap()),
+        (4096, 4096)
+    );
 }
 
 #[test]
@@ -58,9 +75,15 @@ fn colours_margins_and_transparency_decode() {
         ("000000", "ffffff80"),
     ];
     for (fg, bg) in cases {
-        let o = Options::new().foreground(Color::parse(fg).unwrap()).background(Color::parse(bg).unwrap());
+        let o = Options::new()
+            .foreground(Color::parse(fg).unwrap())
+            .background(Color::parse(bg).unwrap());
         match o.png(LINK) {
-            Ok(png) => assert_eq!(common::decode_png(&png), vec![LINK.as_bytes().to_vec()], "{fg} on {bg}"),
+            Ok(png) => assert_eq!(
+                common::decode_png(&png),
+                vec![LINK.as_bytes().to_vec()],
+                "{fg} on {bg}"
+            ),
             Err(e) => assert_eq!(e.code(), "qr_low_contrast", "{fg} on {bg}"),
         }
     }
@@ -71,7 +94,11 @@ fn colours_margins_and_transparency_decode() {
         let png = o.png(LINK).unwrap();
         assert_eq!(png_dims(&png), (400, 400));
         if margin >= 1 {
-            assert_eq!(common::decode_png(&png), vec![LINK.as_bytes().to_vec()], "margin {margin}");
+            assert_eq!(
+                common::decode_png(&png),
+                vec![LINK.as_bytes().to_vec()],
+                "margin {margin}"
+            );
         }
     }
 }
@@ -79,11 +106,18 @@ fn colours_margins_and_transparency_decode() {
 #[test]
 fn compression_choice_changes_size_not_pixels() {
     let fast = Options::new().png(LINK).unwrap();
-    let small = Options::new().compression(PngCompression::Small).png(LINK).unwrap();
+    let small = Options::new()
+        .compression(PngCompression::Small)
+        .png(LINK)
+        .unwrap();
     let a = image::load_from_memory(&fast).unwrap().to_luma8();
     let b = image::load_from_memory(&small).unwrap().to_luma8();
     assert_eq!(a, b);
-    assert!(fast.len() <= 1536, "fast PNG at 256 px is {} bytes", fast.len());
+    assert!(
+        fast.len() <= 1536,
+        "fast PNG at 256 px is {} bytes",
+        fast.len()
+    );
     assert!(small.len() <= fast.len());
 }
 
@@ -92,7 +126,11 @@ fn sample_png_logo() -> Vec<u8> {
     let mut img = image::RgbaImage::new(24, 24);
     for (x, y, p) in img.enumerate_pixels_mut() {
         let (dx, dy) = (x as i32 - 12, y as i32 - 12);
-        *p = if dx * dx + dy * dy < 120 { image::Rgba([0x25, 0xd3, 0x66, 255]) } else { image::Rgba([0, 0, 0, 0]) };
+        *p = if dx * dx + dy * dy < 120 {
+            image::Rgba([0x25, 0xd3, 0x66, 255])
+        } else {
+            image::Rgba([0, 0, 0, 0])
+        };
     }
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
@@ -104,7 +142,10 @@ fn logos_raise_ecl_and_still_decode() {
     let logo = Logo::png(sample_png_logo()).unwrap();
     for scale in [0.15f32, 0.2, 0.3] {
         for ecl in [Ecl::Low, Ecl::High] {
-            let o = Options::new().size(512).ecl(ecl).logo(logo.clone().scale(scale));
+            let o = Options::new()
+                .size(512)
+                .ecl(ecl)
+                .logo(logo.clone().scale(scale));
             assert!(o.effective_ecl() >= Ecl::Quartile);
             assert_png(&o, LINK);
             let svg = o.svg(LINK).unwrap();
@@ -117,9 +158,25 @@ fn logos_raise_ecl_and_still_decode() {
     let big = Options::new().logo(logo.clone().scale(0.4));
     assert_eq!(big.png(LINK).unwrap_err().code(), "qr_logo_too_large");
     let svg_logo = Logo::svg("<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap();
-    assert_eq!(Options::new().logo(svg_logo.clone()).png(LINK).unwrap_err().code(), "qr_logo_unsupported");
-    assert!(Options::new().logo(svg_logo).svg(LINK).unwrap().contains("image/svg+xml;base64"));
-    assert_eq!(Logo::png(b"not a png".to_vec()).unwrap_err().code(), "qr_logo_invalid");
+    assert_eq!(
+        Options::new()
+            .logo(svg_logo.clone())
+            .png(LINK)
+            .unwrap_err()
+            .code(),
+        "qr_logo_unsupported"
+    );
+    assert!(
+        Options::new()
+            .logo(svg_logo)
+            .svg(LINK)
+            .unwrap()
+            .contains("image/svg+xml;base64")
+    );
+    assert_eq!(
+        Logo::png(b"not a png".to_vec()).unwrap_err().code(),
+        "qr_logo_invalid"
+    );
     let mut truncated = sample_png_logo();
     truncated.truncate(40);
     assert_eq!(Logo::png(truncated).unwrap_err().code(), "qr_logo_invalid");
@@ -128,7 +185,13 @@ fn logos_raise_ecl_and_still_decode() {
 
 #[test]
 fn payloads_of_every_mode_decode() {
-    for payload in ["0123456789", "HELLO WORLD $%*+-./:", "https://wa.me/message/IKJD3PCCUX2TN1", "Olá 😀 — ünïcödé", "x"] {
+    for payload in [
+        "0123456789",
+        "HELLO WORLD $%*+-./:",
+        "https://wa.me/message/IKJD3PCCUX2TN1",
+        "Olá 😀 — ünïcödé",
+        "x",
+    ] {
         assert_png(&Options::new(), payload);
         assert_svg(&Options::new().style(Style::Rounded), payload);
     }
@@ -140,41 +203,83 @@ fn guards_have_stable_codes() {
     assert_eq!(code(Options::new().size(63)), "qr_size_out_of_range");
     assert_eq!(code(Options::new().size(4097)), "qr_size_out_of_range");
     assert_eq!(code(Options::new().margin(17)), "qr_margin_out_of_range");
-    assert_eq!(code(Options::new().foreground(Color::parse("ccc").unwrap())), "qr_low_contrast");
-    assert_eq!(code(Options::new().foreground(Color::WHITE).background(Color::BLACK)), "qr_inverted_colors");
-    assert_eq!(code(Options::new().foreground(Color::parse("00000080").unwrap())), "qr_transparent_foreground");
+    assert_eq!(
+        code(Options::new().foreground(Color::parse("ccc").unwrap())),
+        "qr_low_contrast"
+    );
+    assert_eq!(
+        code(
+            Options::new()
+                .foreground(Color::WHITE)
+                .background(Color::BLACK)
+        ),
+        "qr_inverted_colors"
+    );
+    assert_eq!(
+        code(Options::new().foreground(Color::parse("00000080").unwrap())),
+        "qr_transparent_foreground"
+    );
     let long = "a".repeat(2332); // fits at L, not at M
     assert!(Options::new().ecl(Ecl::Low).size(1024).png(&long).is_ok());
-    assert_eq!(Options::new().size(1024).png(&long).unwrap_err().code(), "qr_payload_too_long");
-    assert_eq!(Options::new().size(64).png("a".repeat(1000)).unwrap_err().code(), "qr_size_too_small");
+    assert_eq!(
+        Options::new().size(1024).png(&long).unwrap_err().code(),
+        "qr_payload_too_long"
+    );
+    assert_eq!(
+        Options::new()
+            .size(64)
+            .png("a".repeat(1000))
+            .unwrap_err()
+            .code(),
+        "qr_size_too_small"
+    );
     for bad in ["", "#", "12", "12345", "ggg", "#1234567", "rgb(0,0,0)"] {
-        assert_eq!(Color::parse(bad).unwrap_err().code(), "qr_invalid_color", "{bad}");
+        assert_eq!(
+            Color::parse(bad).unwrap_err().code(),
+            "qr_invalid_color",
+            "{bad}"
+        );
     }
     assert_eq!(Ecl::parse("X").unwrap_err().code(), "qr_invalid_ecl");
 }
 
 #[test]
 fn svg_snapshot() {
-    let svg = Options::new().size(200).foreground(Color::parse("075e54").unwrap()).svg("https://wa.me/1").unwrap();
+    let svg = Options::new()
+        .size(200)
+        .foreground(Color::parse("075e54").unwrap())
+        .svg("https://wa.me/1")
+        .unwrap();
     assert!(!svg.contains("<rect x"), "no per-module rects");
     assert_eq!(svg.matches("<path").count(), 1);
     insta::assert_snapshot!("svg_square", svg);
-    let rounded = Options::new().size(200).style(Style::Rounded).svg("https://wa.me/1").unwrap();
+    let rounded = Options::new()
+        .size(200)
+        .style(Style::Rounded)
+        .svg("https://wa.me/1")
+        .unwrap();
     insta::assert_snapshot!("svg_rounded", rounded);
 }
 
 #[test]
 fn png_pixels_match_the_matrix() {
     // 256 px, V3 (29 modules) + 2*4 margin = 37 -> scale 6, leftover 34 -> offset 17.
-    let png = Options::new().png("https://wa.me/14155552671?text=Hi").unwrap();
+    let png = Options::new()
+        .png("https://wa.me/14155552671?text=Hi")
+        .unwrap();
     let img = image::load_from_memory(&png).unwrap().to_luma8();
     let m = wa_qr::QrCode::encode("https://wa.me/14155552671?text=Hi", Ecl::Medium).unwrap();
     let m = m.matrix();
     let (scale, start) = (6u32, 17 + 4 * 6);
     for y in 0..256u32 {
         for x in 0..256u32 {
-            let inside = x >= start && y >= start && x < start + scale * 29 && y < start + scale * 29;
-            let dark = inside && m.is_dark(((x - start) / scale) as usize, ((y - start) / scale) as usize);
+            let inside =
+                x >= start && y >= start && x < start + scale * 29 && y < start + scale * 29;
+            let dark = inside
+                && m.is_dark(
+                    ((x - start) / scale) as usize,
+                    ((y - start) / scale) as usize,
+                );
             assert_eq!(img.get_pixel(x, y).0[0] == 0, dark, "({x},{y})");
         }
     }
