@@ -143,25 +143,6 @@ fn bench_qr(c: &mut Criterion) {
     g.bench_function("fast_qr", |b| b.iter(fast_qr_svg));
     g.bench_function("qrcode_generator", |b| b.iter(qg_svg));
     g.finish();
-
-    // Rendering stage alone, from an already encoded symbol.
-    let mut g = c.benchmark_group("qr_render_only");
-    let code = qrcode::QrCode::new(P.as_bytes()).unwrap();
-    g.bench_function("wa_qr_png256_incl_encode", |b| {
-        b.iter(|| fast_png(&Options::new()))
-    });
-    g.bench_function("qrcode_luma256_no_png", |b| {
-        b.iter(|| {
-            code.render::<image::Luma<u8>>()
-                .min_dimensions(256, 256)
-                .build()
-        })
-    });
-    g.finish();
-}
-
-fn fast_png(o: &Options) -> Vec<u8> {
-    o.png(black_box(P)).unwrap()
 }
 
 criterion_group!(benches, bench_qr);
