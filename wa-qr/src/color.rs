@@ -98,7 +98,7 @@ impl Color {
     pub fn luminance(self) -> f64 {
         let a = f64::from(self.a) / 255.0;
         let chan = |c: u8| {
-            let v = (f64::from(c) / 255.0) * a + (1.0 - a);
+            let v = (f64::from(c) / 255.0).mul_add(a, 1.0 - a);
             if v <= 0.04045 {
                 v / 12.92
             } else {

@@ -174,7 +174,7 @@ impl BitBuf {
 
     fn push(&mut self, value: u32, n: usize) {
         for i in (0..n).rev() {
-            if self.len % 8 == 0 {
+            if self.len.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             if (value >> i) & 1 != 0 {

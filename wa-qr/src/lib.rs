@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Helpers shared by the PNG and SVG writers are unused when only one is compiled.
+#![cfg_attr(not(all(feature = "png", feature = "svg")), allow(dead_code))]
 
 mod color;
 mod encode;

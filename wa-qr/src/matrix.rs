@@ -157,7 +157,9 @@ impl Builder {
         let n = pos.len();
         for i in 0..n {
             for j in 0..n {
-                if (i == 0 && j == 0) || (i == 0 && j == n - 1) || (i == n - 1 && j == 0) {
+                // the three corners hold finder patterns
+                let corner = (i == 0 && (j == 0 || j == n - 1)) || (i == n - 1 && j == 0);
+                if corner {
                     continue;
                 }
                 for dy in -2i32..=2 {
@@ -248,14 +250,14 @@ static MASK_LINES: [[[Bits; 12]; 8]; 2] = mask_tables();
 
 const fn mask_bit_const(mask: u8, x: usize, y: usize) -> bool {
     match mask {
-        0 => (x + y) % 2 == 0,
-        1 => y % 2 == 0,
-        2 => x % 3 == 0,
-        3 => (x + y) % 3 == 0,
-        4 => (x / 3 + y / 2) % 2 == 0,
+        0 => (x + y).is_multiple_of(2),
+        1 => y.is_multiple_of(2),
+        2 => x.is_multiple_of(3),
+        3 => (x + y).is_multiple_of(3),
+        4 => (x / 3 + y / 2).is_multiple_of(2),
         5 => x * y % 2 + x * y % 3 == 0,
-        6 => (x * y % 2 + x * y % 3) % 2 == 0,
-        _ => ((x + y) % 2 + x * y % 3) % 2 == 0,
+        6 => (x * y % 2 + x * y % 3).is_multiple_of(2),
+        _ => ((x + y) % 2 + x * y % 3).is_multiple_of(2),
     }
 }
 
@@ -317,11 +319,11 @@ fn template(version: u8) -> &'static Template {
         let size = b.size;
         let mut data_rows = vec![Bits::default(); size];
         let mut data_cols = vec![Bits::default(); size];
-        for y in 0..size {
-            for x in 0..size {
-                if !b.func_rows[y].get(x) {
-                    data_rows[y].set(x, true);
-                    data_cols[x].set(y, true);
+        for (y, (func, data)) in b.func_rows.iter().zip(data_rows.iter_mut()).enumerate() {
+            for (x, col) in data_cols.iter_mut().enumerate() {
+                if !func.get(x) {
+                    data.set(x, true);
+                    col.set(y, true);
                 }
             }
         }
@@ -541,7 +543,7 @@ fn rule3<L: Line>(l: L, size: usize) -> u32 {
         while starts != L::ZERO {
             let p = starts.tz();
             let run = (!(l >> p)).tz();
-            if run % 3 == 0 && (p == 0 || !l.bit(p - 1)) {
+            if run.is_multiple_of(3) && (p == 0 || !l.bit(p - 1)) {
                 scaled += scaled_patterns(l, size as i64, i64::from(p), i64::from(run / 3));
             }
             starts = starts & !(L::ONE << p);

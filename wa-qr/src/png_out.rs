@@ -10,7 +10,7 @@ use crate::{Color, Layout, Options, PngCompression, Style};
 /// Sets bits `[a, b)` of an MSB-first bit row.
 fn fill_bits(row: &mut [u8], a: usize, b: usize) {
     let mut i = a;
-    while i < b && i % 8 != 0 {
+    while i < b && !i.is_multiple_of(8) {
         row[i / 8] |= 0x80 >> (i % 8);
         i += 1;
     }
@@ -113,7 +113,7 @@ fn corner_inset(r: f64, dy: usize, scale: usize) -> usize {
     } else {
         return 0;
     };
-    (r - (r * r - d * d).max(0.0).sqrt()).round() as usize
+    (r - r.mul_add(r, -(d * d)).max(0.0).sqrt()).round() as usize
 }
 
 fn compression(c: PngCompression) -> (png::Compression, png::Filter) {

@@ -23,7 +23,7 @@ fn push_u32(out: &mut String, mut v: u32) {
 /// Writes `tenths / 10` with one decimal when needed.
 fn push_tenths(out: &mut String, tenths: u32) {
     push_u32(out, tenths / 10);
-    if tenths % 10 != 0 {
+    if !tenths.is_multiple_of(10) {
         out.push('.');
         out.push(char::from(b'0' + (tenths % 10) as u8));
     }

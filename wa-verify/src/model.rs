@@ -400,7 +400,7 @@ pub enum Outcome {
         /// The response message.
         reply: String,
         /// The callback to POST.
-        callback: Option<Callback>,
+        callback: Option<Box<Callback>>,
     },
     /// The code expired.
     Expired {

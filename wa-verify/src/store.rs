@@ -94,10 +94,9 @@ impl VerificationStore for MemoryStore {
             .by_code
             .get(&v.code)
             .and_then(|id| inner.by_id.get(id))
+            && existing.status == Status::Requested
         {
-            if existing.status == Status::Requested {
-                return Err(StoreError::CodeInUse);
-            }
+            return Err(StoreError::CodeInUse);
         }
         inner.by_code.insert(v.code.clone(), v.id.clone());
         inner.by_id.insert(v.id.clone(), v.clone());

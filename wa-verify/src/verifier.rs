@@ -270,11 +270,11 @@ impl<S: VerificationStore> Verifier<S> {
         }
         let mut found = None;
         for candidate in &codes {
-            if let Some(v) = self.store.find_by_code(candidate).map_err(store_err)? {
-                if codes_equal(&v.code, candidate) {
-                    found = Some(v);
-                    break;
-                }
+            if let Some(v) = self.store.find_by_code(candidate).map_err(store_err)?
+                && codes_equal(&v.code, candidate)
+            {
+                found = Some(v);
+                break;
             }
         }
         let Some(mut v) = found else {
@@ -319,9 +319,11 @@ impl<S: VerificationStore> Verifier<S> {
                 v.phone_number = Some(msg.from.clone());
                 v.profile_name = msg.profile_name.clone();
                 self.store.update(&v).map_err(store_err)?;
-                let callback = v.callback_url.clone().map(|url| Callback {
-                    url,
-                    payload: v.callback_payload(),
+                let callback = v.callback_url.clone().map(|url| {
+                    Box::new(Callback {
+                        url,
+                        payload: v.callback_payload(),
+                    })
                 });
                 let reply = v.messages.response.clone();
                 Ok(Outcome::Validated {

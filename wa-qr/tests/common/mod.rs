@@ -5,7 +5,7 @@ use wa_qr::QrMatrix;
 
 /// Decodes a greyscale image with rqrr; returns every payload found.
 pub fn decode_luma(w: usize, h: usize, luma: impl Fn(usize, usize) -> u8) -> Vec<Vec<u8>> {
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| luma(x, y));
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, luma);
     img.detect_grids()
         .into_iter()
         .filter_map(|g| {
@@ -60,7 +60,7 @@ pub fn decode_svg(svg: &str) -> Vec<Vec<u8>> {
         let (y, rest) = rest.split_once('h').unwrap();
         let x: f64 = x.parse().unwrap();
         let y: usize = y.parse().unwrap();
-        let (len_s, _) = rest.split_once(|c: char| c == 'v' || c == 'a').unwrap();
+        let (len_s, _) = rest.split_once(['v', 'a']).unwrap();
         let len: f64 = len_s.parse().unwrap();
         // rounded runs start 0.4 in and their straight part is len - 0.8
         let (x0, n) = if rest.contains('a') {
