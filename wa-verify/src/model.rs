@@ -91,6 +91,7 @@ pub struct Config {
     pub(crate) max_attempts: u32,
     pub(crate) per_phone_limit: (u32, Duration),
     pub(crate) per_app_limit: (u32, Duration),
+    pub(crate) per_prefix_limit: (u32, Duration),
     pub(crate) per_sender_failures: (u32, Duration),
     pub(crate) qr_base_url: Option<String>,
 }
@@ -116,6 +117,7 @@ impl Config {
             max_attempts: 5,
             per_phone_limit: (5, Duration::from_secs(600)),
             per_app_limit: (1000, Duration::from_secs(600)),
+            per_prefix_limit: (20, Duration::from_secs(600)),
             per_sender_failures: (10, Duration::from_secs(600)),
             qr_base_url: None,
         }
@@ -191,6 +193,12 @@ impl Config {
     /// Verifications per application per window. Defaults to 1,000 per 10 minutes.
     pub fn per_app_limit(mut self, n: u32, window: Duration) -> Self {
         self.per_app_limit = (n.max(1), window);
+        self
+    }
+    /// Verifications per number prefix (the number without its last 4 digits) per window,
+    /// against sweeps through a number range. Defaults to 20 per 10 minutes.
+    pub fn per_prefix_limit(mut self, n: u32, window: Duration) -> Self {
+        self.per_prefix_limit = (n.max(1), window);
         self
     }
     /// Failed inbound attempts per sender per window before the sender is ignored.

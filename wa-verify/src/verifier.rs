@@ -156,9 +156,13 @@ impl<S: VerificationStore> Verifier<S> {
         self.per_app
             .check(&app_key, app_n, app_w, now)
             .map_err(|retry_after| Error::RateLimited { retry_after })?;
+        let (px_n, px_w) = c.per_prefix_limit;
         for p in &authorized {
             self.per_phone
                 .check(&format!("phone:{}", p.e164()), ph_n, ph_w, now)
+                .map_err(|retry_after| Error::RateLimited { retry_after })?;
+            self.per_phone
+                .check(&prefix_key(p), px_n, px_w, now)
                 .map_err(|retry_after| Error::RateLimited { retry_after })?;
         }
 
@@ -185,6 +189,7 @@ impl<S: VerificationStore> Verifier<S> {
         for p in &v.authorized_numbers {
             self.per_phone
                 .record(&format!("phone:{}", p.e164()), ph_w, now);
+            self.per_phone.record(&prefix_key(p), px_w, now);
         }
         Ok(self.issued(&v))
     }
@@ -434,6 +439,12 @@ impl<S: VerificationStore> Verifier<S> {
             &h[20..]
         ))
     }
+}
+
+/// The number without its last 4 digits: one key per block of 10,000 numbers.
+fn prefix_key(p: &wa_validate::Phone) -> String {
+    let d = p.digits();
+    format!("prefix:{}", &d[..d.len().saturating_sub(4)])
 }
 
 fn is_authorized(v: &Verification, from: &Recipient) -> bool {

@@ -306,6 +306,31 @@ fn velocity_limits_on_issue() {
 }
 
 #[test]
+fn number_prefix_sweeps_are_limited() {
+    let (v, _) = setup(Config::new(business()).per_prefix_limit(3, Duration::from_secs(600)));
+    for last in ["2671", "2672", "2673"] {
+        let req = Request {
+            authorized_numbers: vec![format!("+1415555{last}")],
+            ..Request::default()
+        };
+        v.issue("app", &req).unwrap();
+    }
+    let req = Request {
+        authorized_numbers: vec!["+14155552674".into()],
+        ..Request::default()
+    };
+    assert_eq!(
+        v.issue("app", &req).unwrap_err().code(),
+        "verify_rate_limited"
+    );
+    let other = Request {
+        authorized_numbers: vec!["+14155562674".into()],
+        ..Request::default()
+    };
+    assert!(v.issue("app", &other).is_ok());
+}
+
+#[test]
 fn reissue_gives_a_new_code_and_supersedes_the_old() {
     let (v, _) = setup(Config::new(business()));
     let first = v
