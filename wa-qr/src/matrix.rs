@@ -65,6 +65,69 @@ impl QrMatrix {
         y < self.size && x < self.size && self.rows[y].get(x)
     }
 
+    /// Dark runs `[start, end)` of module row `y`, from the bit-packed row.
+    pub(crate) fn runs(&self, y: usize, mut f: impl FnMut(usize, usize)) {
+        let words = self.row_words(y);
+        let size = self.size;
+        let mut x = 0usize;
+        while x < size {
+            let w = words[x >> 6] >> (x & 63);
+            if w & 1 == 0 {
+                let skip = if w == 0 {
+                    64 - (x & 63)
+                } else {
+                    w.trailing_zeros() as usize
+                };
+                x += skip;
+                continue;
+            }
+            let len = (!w).trailing_zeros() as usize; // ones from x within this word
+            let mut end = x + len;
+            if len == 64 - (x & 63) {
+                // the run may continue into the next word
+                while end < size && self.is_dark(end, y) {
+                    end += 1;
+                }
+            }
+            let end = end.min(size);
+            f(x, end);
+            x = end;
+        }
+    }
+
+    /// Like [`QrMatrix::runs`], split at the edges of the three finder patterns, with a
+    /// flag saying whether the piece may be drawn rounded: finder patterns stay square
+    /// (their rings must stay connected for detectors) when `rounded` is asked for.
+    pub(crate) fn styled_runs(
+        &self,
+        y: usize,
+        rounded: bool,
+        mut f: impl FnMut(usize, usize, bool),
+    ) {
+        let size = self.size;
+        let in_top = y < 7;
+        let in_bottom = y >= size - 7;
+        self.runs(y, |a, b| {
+            if !rounded || !(in_top || in_bottom) {
+                return f(a, b, rounded);
+            }
+            // Finder columns on this row: [0, 7) always, [size-7, size) on top rows.
+            let right_finder = if in_top { size - 7 } else { size };
+            let mut x = a;
+            while x < b {
+                let (end, square) = if x < 7 {
+                    (b.min(7), true)
+                } else if x >= right_finder {
+                    (b, true)
+                } else {
+                    (b.min(right_finder), false)
+                };
+                f(x, end, !square);
+                x = end;
+            }
+        });
+    }
+
     /// Row `y` as 64-bit words, bit `x % 64` of word `x / 64` = module `(x, y)`.
     pub(crate) fn row_words(&self, y: usize) -> &[u64; 3] {
         &self.rows[y].0
@@ -451,47 +514,33 @@ trait Line:
     }
 }
 
-impl Line for u64 {
-    #[inline]
-    fn low_mask(n: u32) -> Self {
-        (1 << n) - 1
-    }
-    const ZERO: Self = 0;
-    const ONE: Self = 1;
-    #[inline]
-    fn from_bits(b: &Bits) -> Self {
-        b.0[0]
-    }
-    #[inline]
-    fn ones(self) -> u32 {
-        self.count_ones()
-    }
-    #[inline]
-    fn tz(self) -> u32 {
-        self.trailing_zeros()
-    }
+macro_rules! impl_line {
+    ($t:ty, $from:expr) => {
+        impl Line for $t {
+            const ZERO: Self = 0;
+            const ONE: Self = 1;
+            #[inline]
+            fn from_bits(b: &Bits) -> Self {
+                $from(b)
+            }
+            #[inline]
+            fn ones(self) -> u32 {
+                self.count_ones()
+            }
+            #[inline]
+            fn tz(self) -> u32 {
+                self.trailing_zeros()
+            }
+            #[inline]
+            fn low_mask(n: u32) -> Self {
+                (1 << n) - 1
+            }
+        }
+    };
 }
 
-impl Line for u128 {
-    #[inline]
-    fn low_mask(n: u32) -> Self {
-        (1 << n) - 1
-    }
-    const ZERO: Self = 0;
-    const ONE: Self = 1;
-    #[inline]
-    fn from_bits(b: &Bits) -> Self {
-        b.lo128()
-    }
-    #[inline]
-    fn ones(self) -> u32 {
-        self.count_ones()
-    }
-    #[inline]
-    fn tz(self) -> u32 {
-        self.trailing_zeros()
-    }
-}
+impl_line!(u64, |b: &Bits| b.0[0]);
+impl_line!(u128, Bits::lo128);
 
 fn penalty_fast(b: &Builder) -> u32 {
     if b.size <= 48 {

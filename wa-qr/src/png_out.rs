@@ -24,36 +24,6 @@ fn fill_bits(row: &mut [u8], a: usize, b: usize) {
     }
 }
 
-/// Dark runs `[start, end)` of module row `y`, from the bit-packed row.
-fn runs(m: &QrMatrix, y: usize, mut f: impl FnMut(usize, usize)) {
-    let words = m.row_words(y);
-    let size = m.size();
-    let mut x = 0usize;
-    while x < size {
-        let w = words[x >> 6] >> (x & 63);
-        if w & 1 == 0 {
-            let skip = if w == 0 {
-                64 - (x & 63)
-            } else {
-                w.trailing_zeros() as usize
-            };
-            x += skip;
-            continue;
-        }
-        let len = (!w).trailing_zeros() as usize; // ones from x within this word
-        let mut end = x + len;
-        if len == 64 - (x & 63) {
-            // the run may continue into the next word
-            while end < size && m.is_dark(end, y) {
-                end += 1;
-            }
-        }
-        let end = end.min(size);
-        f(x, end);
-        x = end;
-    }
-}
-
 pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Vec<u8>> {
     let px = layout.px as usize;
     let scale = layout.scale as usize;
@@ -69,7 +39,8 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Ve
                 for dy in 0..scale {
                     line.fill(0);
                     let inset = corner_inset(radius, dy, scale);
-                    runs(m, y, |a, b| {
+                    m.styled_runs(y, true, |a, b, round| {
+                        let inset = if round { inset } else { 0 };
                         let (pa, pb) = (start + a * scale + inset, start + b * scale - inset);
                         if pa < pb {
                             fill_bits(&mut line, pa, pb);
@@ -80,7 +51,7 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Ve
             }
             _ => {
                 line.fill(0);
-                runs(m, y, |a, b| {
+                m.runs(y, |a, b| {
                     fill_bits(&mut line, start + a * scale, start + b * scale)
                 });
                 for dy in 0..scale {

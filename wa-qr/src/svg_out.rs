@@ -58,34 +58,25 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> String {
     out.push_str(r#"<path fill=""#);
     out.push_str(&opts.fg.to_hex());
     out.push_str(r#"" d=""#);
+    let rounded = opts.style == Style::Rounded;
     for y in 0..size as usize {
-        let mut x = 0usize;
-        while x < size as usize {
-            if !m.is_dark(x, y) {
-                x += 1;
-                continue;
+        m.styled_runs(y, rounded, |a, b, round| {
+            let len = (b - a) as u32;
+            let (px, py) = (a as u32 + margin, y as u32 + margin);
+            if round {
+                push_rounded_run(&mut out, px, py, len);
+            } else {
+                out.push('M');
+                push_u32(&mut out, px);
+                out.push(' ');
+                push_u32(&mut out, py);
+                out.push('h');
+                push_u32(&mut out, len);
+                out.push_str("v1h-");
+                push_u32(&mut out, len);
+                out.push('z');
             }
-            let start = x;
-            while x < size as usize && m.is_dark(x, y) {
-                x += 1;
-            }
-            let len = (x - start) as u32;
-            let (px, py) = (start as u32 + margin, y as u32 + margin);
-            match opts.style {
-                Style::Rounded => push_rounded_run(&mut out, px, py, len),
-                _ => {
-                    out.push('M');
-                    push_u32(&mut out, px);
-                    out.push(' ');
-                    push_u32(&mut out, py);
-                    out.push('h');
-                    push_u32(&mut out, len);
-                    out.push_str("v1h-");
-                    push_u32(&mut out, len);
-                    out.push('z');
-                }
-            }
-        }
+        });
     }
     out.push_str(r#""/>"#);
     if let Some(logo) = &opts.logo {
