@@ -20,7 +20,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use rlibphonenumber::{
     NumberLengthType, PHONE_NUMBER_UTIL, ParseError, PhoneNumberFormat, PhoneNumberType, Region,
@@ -56,7 +56,9 @@ pub struct Phone {
     country_code: u16,
     national_start: u8,
     region: Option<[u8; 3]>,
-    number_type: NumberType,
+    /// Classified on first use: the line type costs a third of a parse and most callers
+    /// never ask for it.
+    number_type: OnceLock<NumberType>,
     valid: bool,
 }
 
@@ -179,7 +181,13 @@ impl Phone {
 
     /// The kind of line (mobile, fixed line, …) per the metadata.
     pub fn number_type(&self) -> NumberType {
-        self.number_type
+        *self.number_type.get_or_init(|| {
+            PHONE_NUMBER_UTIL
+                .parse(&self.e164, None)
+                .map_or(NumberType::Unknown, |n| {
+                    NumberType::from_engine(n.get_type())
+                })
+        })
     }
 
     /// `true` when the number matches a number range of its region; `false` when it was
@@ -337,7 +345,9 @@ impl PhoneOptions {
             ParseError::TooShortAfterIdd | ParseError::TooShortNsn => Error::PhoneTooShort,
             ParseError::TooLongNsn => Error::PhoneTooLong,
         })?;
-        let valid = number.is_valid();
+        // Same as `is_valid()`, keeping the region for below instead of resolving it twice.
+        let number_region = number.get_region_code();
+        let valid = number_region.is_some_and(|r| number.is_valid_for_region(r));
         // A number that matches a range of its region is valid whatever its length class
         // (e.g. Canada's 7-digit `310-xxxx` numbers are "local only" yet valid).
         if !valid {
@@ -357,7 +367,6 @@ impl PhoneOptions {
         if e164.len() - 1 > MAX_E164_DIGITS {
             return Err(Error::PhoneTooLong);
         }
-        let number_region = number.get_region_code();
         if !valid && !self.accept_possible {
             let r = number_region.or(region);
             return Err(Error::PhoneInvalidForRegion {
@@ -371,7 +380,7 @@ impl PhoneOptions {
             national_start: u8::try_from(1 + cc_len).unwrap_or(u8::MAX),
             country_code,
             region: number_region.map(region_bytes),
-            number_type: NumberType::from_engine(number.get_type()),
+            number_type: OnceLock::new(),
             valid,
             e164,
         })
