@@ -86,7 +86,8 @@ pub enum Style {
     /// Square modules, merged into runs (the default).
     #[default]
     Square,
-    /// Runs of modules drawn with rounded ends (corner radius 0.4 module).
+    /// Runs of data modules drawn with rounded ends (corner radius 0.4 module); the three
+    /// finder patterns stay square so their rings stay connected for detectors.
     Rounded,
 }
 
