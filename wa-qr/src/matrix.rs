@@ -168,12 +168,13 @@ impl Bits {
     }
 }
 
-/// The symbol while it is being built: modules and the function-module map, each kept
-/// both row-major and column-major.
+/// The symbol while it is being built: modules kept both row-major and column-major.
 struct Builder {
     size: usize,
     rows: Vec<Bits>,
     cols: Vec<Bits>,
+    /// The function-module map; only filled while a version's [`Template`] is built
+    /// (empty when encoding from a template).
     func_rows: Vec<Bits>,
 }
 
@@ -237,7 +238,9 @@ impl Builder {
                 }
             }
         }
-        self.draw_format_bits(ecl, 0);
+        for (x, y, dark) in format_modules(size, format_bits(ecl, 0)) {
+            self.set_function(x, y, dark);
+        }
         if version >= 7 {
             let mut rem = u32::from(version);
             for _ in 0..12 {
@@ -254,29 +257,25 @@ impl Builder {
         }
     }
 
-    /// Writes the 15 format bits (both copies) and the dark module. Positions are
-    /// function modules already, so this is also used per mask while scoring.
+    /// Writes the format bits for `mask` over the format modules, which the template
+    /// already marks as function modules; used per mask while scoring.
     fn draw_format_bits(&mut self, ecl: Ecl, mask: u8) {
-        let bits = format_bits(ecl, mask);
-        let size = self.size;
-        let bit = |i: usize| (bits >> i) & 1 != 0;
-        for i in 0..6 {
-            self.set_function(8, i, bit(i));
+        for (x, y, dark) in format_modules(self.size, format_bits(ecl, mask)) {
+            self.set(x, y, dark);
         }
-        self.set_function(8, 7, bit(6));
-        self.set_function(8, 8, bit(7));
-        self.set_function(7, 8, bit(8));
-        for i in 9..15 {
-            self.set_function(14 - i, 8, bit(i));
-        }
-        for i in 0..8 {
-            self.set_function(size - 1 - i, 8, bit(i));
-        }
-        for i in 8..15 {
-            self.set_function(8, size - 15 + i, bit(i));
-        }
-        self.set_function(8, size - 8, true);
     }
+}
+
+/// The 31 format-information modules: both copies of the 15 bits and the dark module.
+fn format_modules(size: usize, bits: u32) -> impl Iterator<Item = (usize, usize, bool)> {
+    let bit = move |i: usize| (bits >> i) & 1 != 0;
+    (0..6)
+        .map(move |i| (8, i, bit(i)))
+        .chain([(8, 7, bit(6)), (8, 8, bit(7)), (7, 8, bit(8))])
+        .chain((9..15).map(move |i| (14 - i, 8, bit(i))))
+        .chain((0..8).map(move |i| (size - 1 - i, 8, bit(i))))
+        .chain((8..15).map(move |i| (8, size - 15 + i, bit(i))))
+        .chain([(8, size - 8, true)])
 }
 
 fn format_bits(ecl: Ecl, mask: u8) -> u32 {
@@ -366,7 +365,6 @@ const N4: u32 = 10;
 struct Template {
     rows: Vec<Bits>,
     cols: Vec<Bits>,
-    func_rows: Vec<Bits>,
     data_rows: Vec<Bits>,
     data_cols: Vec<Bits>,
     /// `(x, y)` of data bit `i`, in placement order.
@@ -411,7 +409,6 @@ fn template(version: u8) -> &'static Template {
         Template {
             rows: b.rows,
             cols: b.cols,
-            func_rows: b.func_rows,
             data_rows,
             data_cols,
             order,
@@ -435,7 +432,7 @@ pub(crate) fn build(
         size,
         rows: t.rows.clone(),
         cols: t.cols.clone(),
-        func_rows: t.func_rows.clone(),
+        func_rows: Vec::new(),
     };
     // Remainder bits beyond the codewords stay light.
     for (i, &(x, y)) in t.order.iter().take(cw.len() * 8).enumerate() {
