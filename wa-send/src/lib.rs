@@ -1,1 +1,27 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod backend;
+mod clock;
+pub mod message;
+pub mod webhook;
+
+#[cfg(feature = "cloud-api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cloud-api")))]
+pub use backend::cloud_api::{
+    CloudApiBackend, CloudApiBuilder, request_body as cloud_api_request_body,
+};
+#[cfg(feature = "wsapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wsapi")))]
+pub use backend::wsapi::{WsapiBackend, WsapiBuilder, request as wsapi_request};
+pub use backend::{
+    BoxFuture, CredentialInfo, DeliveryBackend, DeliveryError, DryRunBackend, ErrorClass,
+    RateLimitScope, Receipt, SharedBackend, StubBackend, classify_meta_code,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use message::{
+    ButtonSubType, Buttons, Contact, ContactEmail, ContactName, ContactOrg, ContactPhone,
+    ContactUrl, Content, List, ListRow, ListSection, Location, Media, MediaKind, MediaSource,
+    MessageError, Outbound, Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
+};
+pub use webhook::{InboundMessage, MessageStatus, StatusUpdate, WebhookError, WebhookEvent};

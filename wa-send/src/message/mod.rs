@@ -1,0 +1,724 @@
+//! The outbound message model: one [`Outbound`] per message, with a [`Content`] for every
+//! WhatsApp message type.
+//!
+//! | content | Cloud API | WSAPI |
+//! |---|---|---|
+//! | [`Content::Text`] | `text` | `/messages/text` |
+//! | [`Content::Template`] | `template` | — |
+//! | [`Content::Media`] (image, video, audio, document, sticker) | by media id or `https` link | by link |
+//! | [`Content::Location`] | `location` | `/messages/location` |
+//! | [`Content::Contacts`] | `contacts` (≤ 257) | `/messages/contact` (one, as vCard) |
+//! | [`Content::Reaction`] | `reaction` (empty emoji removes) | `/messages/{id}/reaction` |
+//! | [`Content::Buttons`] | `interactive` `button` (≤ 3) | — |
+//! | [`Content::List`] | `interactive` `list` (≤ 10 rows) | — |
+//! | [`Content::LocationRequest`] | `interactive` `location_request_message` | — |
+//!
+//! Limits (facts §3.1) are checked by [`Outbound::validate`] before any backend sends; every
+//! violation has a stable `message_*` code (see [`MessageError`]).
+
+mod error;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+pub use wa_validate::Recipient;
+
+pub use error::MessageError;
+pub use validate::limits;
+
+/// One message to deliver.
+///
+/// # Examples
+/// ```
+/// use wa_send::{Content, Outbound, Recipient};
+///
+/// let msg = Outbound::new(Recipient::parse("+1 415 555 2671")?, Content::text("Hello!"));
+/// msg.validate()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Outbound {
+    /// Who receives it: a phone number, a BSUID or a JID.
+    pub recipient: Recipient,
+    /// What is sent.
+    pub content: Content,
+    /// The provider message id (`wamid…`) this message replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// Caller's key/value data kept with the message; never sent to WhatsApp.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    /// Opaque data Meta echoes back in status webhooks (≤ 512 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biz_opaque_callback_data: Option<String>,
+}
+
+impl Outbound {
+    /// A message with no reply context, metadata or callback data.
+    pub fn new(recipient: Recipient, content: Content) -> Self {
+        Outbound {
+            recipient,
+            content,
+            reply_to: None,
+            metadata: BTreeMap::new(),
+            biz_opaque_callback_data: None,
+        }
+    }
+
+    /// Makes the message a reply to the provider message `wamid`.
+    #[must_use]
+    pub fn reply_to(mut self, wamid: impl Into<String>) -> Self {
+        self.reply_to = Some(wamid.into());
+        self
+    }
+
+    /// Adds one metadata entry.
+    #[must_use]
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the data Meta echoes back in status webhooks.
+    #[must_use]
+    pub fn biz_opaque_callback_data(mut self, data: impl Into<String>) -> Self {
+        self.biz_opaque_callback_data = Some(data.into());
+        self
+    }
+
+    /// Checks every limit of facts §3.1.
+    ///
+    /// # Errors
+    /// The first violated limit, as a [`MessageError`] with a stable `message_*` code.
+    pub fn validate(&self) -> Result<(), MessageError> {
+        validate::outbound(self)
+    }
+}
+
+/// What a message carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Content {
+    /// Plain text (≤ 4096 characters).
+    Text {
+        /// The text.
+        body: String,
+        /// Ask WhatsApp to render a preview of the first URL.
+        #[serde(default)]
+        preview_url: bool,
+    },
+    /// A pre-approved template.
+    Template(Template),
+    /// An image, video, audio, document or sticker.
+    Media(Media),
+    /// A location pin.
+    Location(Location),
+    /// One or more contact cards (≤ 257).
+    Contacts {
+        /// The cards.
+        contacts: Vec<Contact>,
+    },
+    /// A reaction to an earlier message; an empty emoji removes it.
+    Reaction {
+        /// The message reacted to.
+        message_id: String,
+        /// The emoji, or empty to remove the reaction.
+        emoji: String,
+    },
+    /// Up to three reply buttons.
+    Buttons(Buttons),
+    /// A list of up to ten rows in up to ten sections.
+    List(List),
+    /// Asks the user to share their location.
+    LocationRequest {
+        /// The text above the button (≤ 1024 characters).
+        body: String,
+    },
+}
+
+impl Content {
+    /// Text without a link preview.
+    pub fn text(body: impl Into<String>) -> Self {
+        Content::Text {
+            body: body.into(),
+            preview_url: false,
+        }
+    }
+
+    /// The wire name of the type (`text`, `template`, `image`, …, `interactive`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Content::Text { .. } => "text",
+            Content::Template(_) => "template",
+            Content::Media(m) => m.kind.as_str(),
+            Content::Location(_) => "location",
+            Content::Contacts { .. } => "contacts",
+            Content::Reaction { .. } => "reaction",
+            Content::Buttons(_) | Content::List(_) | Content::LocationRequest { .. } => {
+                "interactive"
+            }
+        }
+    }
+}
+
+/// A template message.
+///
+/// # Examples
+/// ```
+/// use wa_send::{Template, TemplateComponent, TemplateParameter};
+///
+/// let t = Template::new("order_update", "en_US")
+///     .component(TemplateComponent::body([TemplateParameter::text("#1234")]));
+/// assert_eq!(t.components.len(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Template {
+    /// The template's name (lowercase letters, digits and `_`, ≤ 512).
+    pub name: String,
+    /// The language code, e.g. `en_US` or `pt_BR`.
+    pub language: String,
+    /// Parameters for the header, body and buttons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<TemplateComponent>,
+}
+
+impl Template {
+    /// A template with no parameters.
+    pub fn new(name: impl Into<String>, language: impl Into<String>) -> Self {
+        Template {
+            name: name.into(),
+            language: language.into(),
+            components: Vec::new(),
+        }
+    }
+
+    /// Adds a component.
+    #[must_use]
+    pub fn component(mut self, component: TemplateComponent) -> Self {
+        self.components.push(component);
+        self
+    }
+
+    /// The authentication (OTP) template of facts §5: the code in the body and in the
+    /// copy-code / one-tap URL button.
+    pub fn authentication(
+        name: impl Into<String>,
+        language: impl Into<String>,
+        code: &str,
+    ) -> Self {
+        Template::new(name, language)
+            .component(TemplateComponent::body([TemplateParameter::text(code)]))
+            .component(TemplateComponent::button(
+                ButtonSubType::Url,
+                0,
+                [TemplateParameter::text(code)],
+            ))
+    }
+}
+
+/// One component of a template's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TemplateComponent {
+    /// Header parameters (one text or media parameter).
+    Header {
+        /// The parameters.
+        parameters: Vec<TemplateParameter>,
+    },
+    /// Body parameters, in `{{1}}`, `{{2}}`… order.
+    Body {
+        /// The parameters.
+        parameters: Vec<TemplateParameter>,
+    },
+    /// The parameters of one button.
+    Button {
+        /// Which kind of button.
+        sub_type: ButtonSubType,
+        /// The button's position, 0-based.
+        index: u8,
+        /// The parameters.
+        #[serde(default)]
+        parameters: Vec<TemplateParameter>,
+    },
+}
+
+impl TemplateComponent {
+    /// Body parameters.
+    pub fn body(parameters: impl IntoIterator<Item = TemplateParameter>) -> Self {
+        TemplateComponent::Body {
+            parameters: parameters.into_iter().collect(),
+        }
+    }
+
+    /// Header parameters.
+    pub fn header(parameters: impl IntoIterator<Item = TemplateParameter>) -> Self {
+        TemplateComponent::Header {
+            parameters: parameters.into_iter().collect(),
+        }
+    }
+
+    /// Button parameters.
+    pub fn button(
+        sub_type: ButtonSubType,
+        index: u8,
+        parameters: impl IntoIterator<Item = TemplateParameter>,
+    ) -> Self {
+        TemplateComponent::Button {
+            sub_type,
+            index,
+            parameters: parameters.into_iter().collect(),
+        }
+    }
+}
+
+/// The kind of a template button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ButtonSubType {
+    /// A URL button with a dynamic suffix (also the OTP copy-code / one-tap button).
+    Url,
+    /// A quick-reply button with a payload.
+    QuickReply,
+    /// A copy-code (coupon) button.
+    CopyCode,
+    /// A flow button.
+    Flow,
+}
+
+impl ButtonSubType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ButtonSubType::Url => "url",
+            ButtonSubType::QuickReply => "quick_reply",
+            ButtonSubType::CopyCode => "copy_code",
+            ButtonSubType::Flow => "flow",
+        }
+    }
+}
+
+/// One template parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TemplateParameter {
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A currency amount.
+    Currency {
+        /// What older clients show.
+        fallback_value: String,
+        /// ISO 4217 code.
+        code: String,
+        /// The amount × 1000.
+        amount_1000: i64,
+    },
+    /// A date and time.
+    DateTime {
+        /// What clients show.
+        fallback_value: String,
+    },
+    /// A header image.
+    Image {
+        /// The media.
+        source: MediaSource,
+    },
+    /// A header video.
+    Video {
+        /// The media.
+        source: MediaSource,
+    },
+    /// A header document.
+    Document {
+        /// The media.
+        source: MediaSource,
+        /// The file name shown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+    },
+    /// A quick-reply button payload.
+    Payload {
+        /// The payload returned when the button is tapped.
+        payload: String,
+    },
+    /// A copy-code button's coupon code.
+    CouponCode {
+        /// The code.
+        coupon_code: String,
+    },
+}
+
+impl TemplateParameter {
+    /// A text parameter.
+    pub fn text(text: impl Into<String>) -> Self {
+        TemplateParameter::Text { text: text.into() }
+    }
+}
+
+/// An image, video, audio, document or sticker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Media {
+    /// Which kind.
+    pub kind: MediaKind,
+    /// Where the file is.
+    pub source: MediaSource,
+    /// Caption (image, video, document; ≤ 1024 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// File name shown (documents only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+}
+
+impl Media {
+    /// Media of `kind` from `source`, without caption or file name.
+    pub fn new(kind: MediaKind, source: MediaSource) -> Self {
+        Media {
+            kind,
+            source,
+            caption: None,
+            filename: None,
+        }
+    }
+
+    /// Sets the caption.
+    #[must_use]
+    pub fn caption(mut self, caption: impl Into<String>) -> Self {
+        self.caption = Some(caption.into());
+        self
+    }
+
+    /// Sets the file name (documents).
+    #[must_use]
+    pub fn filename(mut self, filename: impl Into<String>) -> Self {
+        self.filename = Some(filename.into());
+        self
+    }
+}
+
+/// The kind of a media message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MediaKind {
+    /// jpeg/png, ≤ 5 MB.
+    Image,
+    /// mp4/3gp, ≤ 16 MB.
+    Video,
+    /// aac/amr/mp3/m4a/ogg, ≤ 16 MB; no caption.
+    Audio,
+    /// Any file, ≤ 100 MB.
+    Document,
+    /// webp; no caption.
+    Sticker,
+}
+
+impl MediaKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+            MediaKind::Document => "document",
+            MediaKind::Sticker => "sticker",
+        }
+    }
+
+    /// Whether this kind takes a caption.
+    pub fn allows_caption(self) -> bool {
+        matches!(
+            self,
+            MediaKind::Image | MediaKind::Video | MediaKind::Document
+        )
+    }
+}
+
+/// Where a media file is: an uploaded media id or a public `https` URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MediaSource {
+    /// A media id returned by the upload API (recommended by Meta).
+    Id(String),
+    /// A public `https` URL.
+    Link(String),
+}
+
+/// A location pin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Location {
+    /// Latitude in degrees, −90..=90.
+    pub latitude: f64,
+    /// Longitude in degrees, −180..=180.
+    pub longitude: f64,
+    /// Place name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+impl Location {
+    /// A pin without name or address.
+    pub fn new(latitude: f64, longitude: f64) -> Self {
+        Location {
+            latitude,
+            longitude,
+            name: None,
+            address: None,
+        }
+    }
+}
+
+/// A contact card, in the Cloud API's shape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Contact {
+    /// The name; `formatted_name` is required.
+    pub name: ContactName,
+    /// Phone numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<ContactPhone>,
+    /// E-mail addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<ContactEmail>,
+    /// Web sites.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<ContactUrl>,
+    /// Organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<ContactOrg>,
+    /// Birthday, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<String>,
+}
+
+impl Contact {
+    /// A card with just a formatted name.
+    pub fn new(formatted_name: impl Into<String>) -> Self {
+        Contact {
+            name: ContactName {
+                formatted_name: formatted_name.into(),
+                ..ContactName::default()
+            },
+            ..Contact::default()
+        }
+    }
+
+    /// Adds a phone number.
+    #[must_use]
+    pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        self.phones.push(ContactPhone {
+            phone: phone.into(),
+            kind: None,
+            wa_id: None,
+        });
+        self
+    }
+}
+
+/// A contact's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContactName {
+    /// The full name as shown (required).
+    pub formatted_name: String,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+}
+
+/// A contact's phone number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContactPhone {
+    /// The number as written.
+    pub phone: String,
+    /// `CELL`, `MAIN`, `IPHONE`, `HOME`, `WORK`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The WhatsApp id, which adds a "Message" button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wa_id: Option<String>,
+}
+
+/// A contact's e-mail address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContactEmail {
+    /// The address.
+    pub email: String,
+    /// `HOME` or `WORK`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// A contact's web site.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContactUrl {
+    /// The URL.
+    pub url: String,
+    /// `HOME` or `WORK`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// A contact's organisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContactOrg {
+    /// Company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// Department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// Up to three reply buttons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Buttons {
+    /// Text header (≤ 60 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// Body text (≤ 1024 characters, required).
+    pub body: String,
+    /// Footer (≤ 60 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+    /// One to three buttons with unique ids.
+    pub buttons: Vec<ReplyButton>,
+}
+
+impl Buttons {
+    /// Buttons under `body`.
+    pub fn new(body: impl Into<String>, buttons: impl IntoIterator<Item = ReplyButton>) -> Self {
+        Buttons {
+            header: None,
+            body: body.into(),
+            footer: None,
+            buttons: buttons.into_iter().collect(),
+        }
+    }
+}
+
+/// One reply button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReplyButton {
+    /// Returned in the reply webhook (≤ 256 characters).
+    pub id: String,
+    /// Label (≤ 20 characters).
+    pub title: String,
+}
+
+impl ReplyButton {
+    /// A button.
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Self {
+        ReplyButton {
+            id: id.into(),
+            title: title.into(),
+        }
+    }
+}
+
+/// A list message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct List {
+    /// Text header (≤ 60 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// Body text (≤ 1024 characters, required).
+    pub body: String,
+    /// Footer (≤ 60 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+    /// The label of the button that opens the list (≤ 20 characters).
+    pub button: String,
+    /// One to ten sections, ten rows in all.
+    pub sections: Vec<ListSection>,
+}
+
+impl List {
+    /// A list.
+    pub fn new(
+        body: impl Into<String>,
+        button: impl Into<String>,
+        sections: impl IntoIterator<Item = ListSection>,
+    ) -> Self {
+        List {
+            header: None,
+            body: body.into(),
+            footer: None,
+            button: button.into(),
+            sections: sections.into_iter().collect(),
+        }
+    }
+}
+
+/// One section of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListSection {
+    /// Title (≤ 24 characters; required when there is more than one section).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The rows.
+    pub rows: Vec<ListRow>,
+}
+
+impl ListSection {
+    /// A section.
+    pub fn new(title: Option<&str>, rows: impl IntoIterator<Item = ListRow>) -> Self {
+        ListSection {
+            title: title.map(str::to_owned),
+            rows: rows.into_iter().collect(),
+        }
+    }
+}
+
+/// One row of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ListRow {
+    /// Returned in the reply webhook (≤ 200 characters).
+    pub id: String,
+    /// Title (≤ 24 characters).
+    pub title: String,
+    /// Description (≤ 72 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl ListRow {
+    /// A row without description.
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Self {
+        ListRow {
+            id: id.into(),
+            title: title.into(),
+            description: None,
+        }
+    }
+}
