@@ -1,23 +1,88 @@
-//! The wa-kit reference server.
+//! The wa-kit reference server: the public link API over `wa-validate`, `wa-links` and
+//! `wa-qr`.
 //!
-//! This is the placeholder that later issues grow into the full link, send and
-//! verification API; today it answers `GET /healthz` and `GET /readyz`.
+//! `app(state)` builds the whole router so tests can drive it with `oneshot`; `main`
+//! only adds configuration, tracing and the listener.
 
-use axum::{Router, routing::get};
+// utoipa's `#[utoipa::path(params(..))]` expands into fully qualified paths.
+#![allow(unused_qualifications)]
 
-/// Builds the HTTP application. Tests call this directly with `tower::ServiceExt::oneshot`.
-pub fn app() -> Router {
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::http::{HeaderName, Method, Request, header};
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+use error::ApiError;
+pub use state::AppState;
+
+/// Builds the HTTP application.
+pub fn app(state: AppState) -> Router {
+    let json = Router::new()
+        .route("/api/v1/username-link", get(routes::links::username_link))
+        .route("/api/v1/phone-link", get(routes::links::phone_link))
+        .route("/api/v1/validate/username", get(routes::validate::username))
+        .route("/api/v1/validate/key", get(routes::validate::key))
+        .route("/api/v1/validate/phone", get(routes::validate::phone))
+        .route("/api/v1/openapi.json", get(routes::openapi::openapi_json))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::limit_json,
+        ));
+    let qr = Router::new()
+        .route("/api/v1/qr", get(routes::qr::qr))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::limit_qr,
+        ));
+    let probes = Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz));
+
+    let expose = [
+        middleware::X_RATELIMIT_LIMIT.clone(),
+        middleware::X_RATELIMIT_REMAINING.clone(),
+        middleware::X_RATELIMIT_RESET.clone(),
+        header::RETRY_AFTER,
+        header::ETAG,
+        HeaderName::from_static("x-request-id"),
+    ];
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers(expose);
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        // The path only: queries carry phone numbers and texts, which stay out of logs.
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    });
+
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-}
-
-async fn healthz() -> &'static str {
-    "ok"
-}
-
-async fn readyz() -> &'static str {
-    // The phone metadata is loaded eagerly in `main` before the listener opens,
-    // so being able to answer means being ready.
-    "ready"
+        .merge(json)
+        .merge(qr)
+        .merge(probes)
+        .fallback(|| async { ApiError::new("not_found", "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new("method_not_allowed", "this endpoint answers GET only")
+        })
+        .layer(axum::middleware::from_fn(middleware::etag))
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(cors),
+        )
 }

@@ -1,25 +1,27 @@
-//! `cargo run -p wa-server-example` serves on 127.0.0.1:8080 (override with `WA_BIND`).
+//! `cargo run -p wa-server-example` serves on 127.0.0.1:8080; `--help` lists every flag
+//! and its environment variable.
 
 use std::net::SocketAddr;
 
+use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use wa_server_example::{AppState, Config, app};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("wa_server_example=info,tower_http=info")),
         )
         .init();
-    let bind: SocketAddr = std::env::var("WA_BIND")
-        .unwrap_or_else(|_| "127.0.0.1:8080".to_owned())
-        .parse()?;
     // Load libphonenumber metadata before accepting traffic, so no request pays for it.
     wa_validate::phone::warm_up();
-    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "wa-kit server listening");
-    axum::serve(listener, wa_server_example::app())
+    let service = app(AppState::new(config)).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

@@ -1,0 +1,219 @@
+//! `GET /api/v1/qr`: a QR code for a username, a phone number or any data, as PNG or SVG.
+//! Identical requests are answered from an in-memory LRU without re-rendering.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::IntoParams;
+use wa_links::Link;
+use wa_qr::{Color, Ecl, Format, Options, Style};
+use wa_validate::{PhoneOptions, Username};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{QuerySpec, StrictQuery};
+use crate::state::{AppState, CachedImage};
+
+/// Parameters of `/api/v1/qr`. Exactly one of `username`, `phone` and `data`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; values are read through `StrictQuery`
+pub struct QrParams {
+    /// Encode `https://wa.me/<username>` (with `text`).
+    username: Option<String>,
+    /// Encode `https://wa.me/<digits>` (with `text`).
+    phone: Option<String>,
+    /// Encode this data as is.
+    data: Option<String>,
+    /// Prefilled text for `username` / `phone` links.
+    text: Option<String>,
+    /// Region for national `phone` numbers.
+    region: Option<String>,
+    /// `png` (default) or `svg`.
+    #[param(value_type = Option<QrFormat>)]
+    format: Option<String>,
+    /// Image size in pixels, 64–4096 (default 512).
+    #[param(value_type = Option<u32>, minimum = 64, maximum = 4096)]
+    size: Option<String>,
+    /// Foreground colour: `#rgb`, `#rrggbb`, `#rrggbbaa` or a CSS name (default black).
+    color: Option<String>,
+    /// Background colour (default white); needs 3:1 contrast with `color`.
+    bg: Option<String>,
+    /// Quiet zone in modules, 0–16 (default 4).
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 16)]
+    margin: Option<String>,
+    /// Error correction: `L`, `M` (default), `Q` or `H`.
+    ecl: Option<String>,
+    /// `square` (default) or `rounded`.
+    #[param(value_type = Option<QrStyle>)]
+    style: Option<String>,
+}
+
+/// Image formats.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QrFormat {
+    /// PNG (1-bit palette unless colours need more).
+    Png,
+    /// SVG (one path).
+    Svg,
+}
+
+/// Module shapes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QrStyle {
+    /// Square modules.
+    Square,
+    /// Rounded runs; finders stay square.
+    Rounded,
+}
+
+impl QrParams {
+    const FIELDS: &'static [&'static str] = &[
+        "username", "phone", "data", "text", "region", "format", "size", "color", "bg", "margin",
+        "ecl", "style",
+    ];
+}
+
+impl QuerySpec for QrParams {
+    const ALLOWED: &'static [&'static str] = QrParams::FIELDS;
+}
+
+fn number(q: &StrictQuery<QrParams>, name: &str, default: u32) -> Result<u32, ApiError> {
+    match q.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::invalid(name, "a whole number")),
+    }
+}
+
+fn payload(q: &StrictQuery<QrParams>) -> Result<String, ApiError> {
+    let given: Vec<&str> = ["username", "phone", "data"]
+        .into_iter()
+        .filter(|n| q.get(n).is_some())
+        .collect();
+    match given.as_slice() {
+        [] => {
+            return Err(ApiError::new(
+                "query_missing_parameter",
+                "one of `username`, `phone` or `data` is required",
+            ));
+        }
+        [_] => {}
+        _ => {
+            return Err(ApiError::new(
+                "query_conflicting_parameters",
+                format!("give only one of {}", given.join(", ")),
+            ));
+        }
+    }
+    if let Some(data) = q.get("data") {
+        if q.get("text").is_some() || q.get("region").is_some() {
+            return Err(ApiError::new(
+                "query_conflicting_parameters",
+                "`text` and `region` apply to `username` and `phone`, not `data`",
+            ));
+        }
+        return Ok(data.to_owned());
+    }
+    let mut link = if let Some(u) = q.get("username") {
+        if q.get("region").is_some() {
+            return Err(ApiError::new(
+                "query_conflicting_parameters",
+                "`region` applies to `phone`, not `username`",
+            ));
+        }
+        Link::username(&Username::parse(u)?)
+    } else {
+        let mut options = PhoneOptions::new();
+        if let Some(region) = q.get("region") {
+            options = options.region(region);
+        }
+        Link::phone(&options.parse(q.require("phone")?)?)
+    };
+    if let Some(text) = q.get("text") {
+        link = link.text(text);
+    }
+    Ok(link.wa_me())
+}
+
+/// A QR code image.
+#[utoipa::path(
+    get, path = "/api/v1/qr", tag = "qr", params(QrParams),
+    responses(
+        (status = 200, description = "The image", content(("image/png"), ("image/svg+xml"))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "`qr_*`, `username_*`, `phone_*`, `query_*` codes", body = ErrorBody),
+        (status = 414, description = "`query_too_long`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    )
+)]
+pub async fn qr(
+    State(state): State<AppState>,
+    q: StrictQuery<QrParams>,
+) -> Result<Response, ApiError> {
+    let data = payload(&q)?;
+    let format = match q.get("format") {
+        None | Some("png") => Format::Png,
+        Some("svg") => Format::Svg,
+        Some(_) => return Err(ApiError::invalid("format", "`png` or `svg`")),
+    };
+    let style = match q.get("style") {
+        None | Some("square") => Style::Square,
+        Some("rounded") => Style::Rounded,
+        Some(_) => return Err(ApiError::invalid("style", "`square` or `rounded`")),
+    };
+    let size = number(&q, "size", 512)?;
+    let margin = number(&q, "margin", 4)?;
+    let fg = q.get("color").map(Color::parse).transpose()?;
+    let bg = q.get("bg").map(Color::parse).transpose()?;
+    let ecl = q
+        .get("ecl")
+        .map(Ecl::parse)
+        .transpose()?
+        .unwrap_or_default();
+    let mut options = Options::new()
+        .size(size)
+        .margin(margin)
+        .ecl(ecl)
+        .style(style);
+    if let Some(fg) = fg {
+        options = options.foreground(fg);
+    }
+    if let Some(bg) = bg {
+        options = options.background(bg);
+    }
+    let key = format!(
+        "{format:?}|{size}|{}|{}|{margin}|{ecl:?}|{style:?}|{data}",
+        fg.map(Color::to_hex).unwrap_or_default(),
+        bg.map(Color::to_hex).unwrap_or_default()
+    );
+    let (image, hit) = match state.cached_qr(&key) {
+        Some(image) => (image, true),
+        None => {
+            let bytes = options.render(data.as_bytes(), format)?;
+            let image = CachedImage {
+                content_type: format.content_type(),
+                body: bytes.into(),
+            };
+            state.store_qr(key, image.clone());
+            (image, false)
+        }
+    };
+    let mut resp = image.body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(image.content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    h.insert(
+        "x-cache",
+        HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+    );
+    Ok(resp)
+}

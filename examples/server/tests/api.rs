@@ -1,0 +1,512 @@
+//! Every endpoint and every error code, through `oneshot` on the real router.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
+use clap::Parser;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use wa_server_example::{AppState, Config, app};
+
+fn config(extra: &[&str]) -> Config {
+    let mut args = vec![
+        "wa-server-example",
+        "--public-base-url",
+        "https://wa.example",
+    ];
+    args.extend_from_slice(extra);
+    Config::parse_from(args)
+}
+
+fn router(state: AppState) -> Router {
+    app(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 1], 5555))))
+}
+
+async fn get_with(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Response {
+    let mut req = Request::get(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn get(router: &Router, uri: &str) -> Response {
+    get_with(router, uri, &[]).await
+}
+
+async fn body(resp: Response) -> Vec<u8> {
+    resp.into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec()
+}
+
+async fn json(resp: Response) -> Value {
+    serde_json::from_slice(&body(resp).await).unwrap()
+}
+
+fn default_router() -> Router {
+    router(AppState::new(config(&[
+        "--rate-limit-json",
+        "100000",
+        "--rate-limit-qr",
+        "100000",
+    ])))
+}
+
+#[tokio::test]
+async fn success_bodies() {
+    let r = default_router();
+    let cases = [
+        (
+            "phone_link",
+            "/api/v1/phone-link?phone=%2B1%20(415)%20555-2671&text=Hi%20%26%20bye%3F",
+        ),
+        (
+            "phone_link_region",
+            "/api/v1/phone-link?phone=07400%20123456&region=GB",
+        ),
+        (
+            "username_link",
+            "/api/v1/username-link?username=%40Joao.Silva&text=ol%C3%A1",
+        ),
+        (
+            "username_link_key",
+            "/api/v1/username-link?username=joao.silva&key=1234",
+        ),
+        (
+            "username_link_long_key",
+            "/api/v1/username-link?username=joao.silva&key=ab12cd",
+        ),
+        (
+            "validate_username_ok",
+            "/api/v1/validate/username?username=%40Maria_123",
+        ),
+        (
+            "validate_username_bad",
+            "/api/v1/validate/username?username=ab",
+        ),
+        ("validate_key_ok", "/api/v1/validate/key?key=0042"),
+        ("validate_key_bad", "/api/v1/validate/key?key=12"),
+        (
+            "validate_phone_ok",
+            "/api/v1/validate/phone?phone=%2B351%20912%20345%20678",
+        ),
+        ("validate_phone_bad", "/api/v1/validate/phone?phone=12ab"),
+    ];
+    for (name, uri) in cases {
+        let resp = get(&r, uri).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/json");
+        insta::assert_json_snapshot!(name, json(resp).await);
+    }
+    for (path, text) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let resp = get(&r, path).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(body(resp).await, text.as_bytes());
+    }
+}
+
+#[tokio::test]
+async fn every_error_code() {
+    let r = default_router();
+    let long = format!("/api/v1/phone-link?phone=1&text={}", "a".repeat(5000));
+    let too_big = format!("/api/v1/qr?data={}&ecl=H", "x".repeat(1300));
+    let cases: Vec<(&str, &str, &str, u16)> = vec![
+        (
+            "query_unknown_parameter",
+            "query_unknown_parameter",
+            "/api/v1/phone-link?phone=1&foo=bar",
+            400,
+        ),
+        (
+            "query_repeated_parameter",
+            "query_repeated_parameter",
+            "/api/v1/phone-link?phone=1&phone=2",
+            400,
+        ),
+        (
+            "query_invalid_encoding",
+            "query_invalid_encoding",
+            "/api/v1/phone-link?phone=%FF",
+            400,
+        ),
+        ("query_too_long", "query_too_long", &long, 414),
+        (
+            "query_missing_parameter",
+            "query_missing_parameter",
+            "/api/v1/phone-link",
+            400,
+        ),
+        (
+            "query_missing_parameter_empty",
+            "query_missing_parameter",
+            "/api/v1/validate/username?username=",
+            400,
+        ),
+        (
+            "query_invalid_parameter",
+            "query_invalid_parameter",
+            "/api/v1/qr?data=x&format=gif",
+            400,
+        ),
+        (
+            "query_invalid_parameter_size",
+            "query_invalid_parameter",
+            "/api/v1/qr?data=x&size=big",
+            400,
+        ),
+        (
+            "query_conflicting_parameters",
+            "query_conflicting_parameters",
+            "/api/v1/qr?username=joao&phone=14155552671",
+            400,
+        ),
+        (
+            "query_conflicting_data_text",
+            "query_conflicting_parameters",
+            "/api/v1/qr?data=x&text=y",
+            400,
+        ),
+        ("not_found", "not_found", "/api/v2/nothing", 404),
+        (
+            "phone_too_short",
+            "phone_too_short",
+            "/api/v1/phone-link?phone=%2B1%20415",
+            400,
+        ),
+        (
+            "phone_region",
+            "phone_unknown_region",
+            "/api/v1/phone-link?phone=0740&region=XX",
+            400,
+        ),
+        (
+            "username_length",
+            "username_length",
+            "/api/v1/username-link?username=ab",
+            400,
+        ),
+        (
+            "username_key_length",
+            "username_key_length",
+            "/api/v1/username-link?username=joao.silva&key=12",
+            400,
+        ),
+        (
+            "qr_size_out_of_range",
+            "qr_size_out_of_range",
+            "/api/v1/qr?data=x&size=10",
+            400,
+        ),
+        (
+            "qr_margin_out_of_range",
+            "qr_margin_out_of_range",
+            "/api/v1/qr?data=x&margin=99",
+            400,
+        ),
+        (
+            "qr_invalid_color",
+            "qr_invalid_color",
+            "/api/v1/qr?data=x&color=notacolor",
+            400,
+        ),
+        (
+            "qr_low_contrast",
+            "qr_low_contrast",
+            "/api/v1/qr?data=x&color=%23777777&bg=%23888888",
+            400,
+        ),
+        (
+            "qr_invalid_ecl",
+            "qr_invalid_ecl",
+            "/api/v1/qr?data=x&ecl=Z",
+            400,
+        ),
+        ("qr_payload_too_long", "qr_payload_too_long", &too_big, 400),
+    ];
+    for (name, code, uri, status) in cases {
+        let resp = get(&r, uri).await;
+        assert_eq!(resp.status().as_u16(), status, "{name}: {uri}");
+        assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store", "{name}");
+        let v = json(resp).await;
+        assert_eq!(v["error"]["code"], code, "{name}: {v}");
+        insta::assert_json_snapshot!(format!("error_{name}"), v);
+    }
+    let resp = r
+        .clone()
+        .oneshot(Request::post("/api/v1/qr").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(json(resp).await["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn rate_limits_per_ip_with_headers() {
+    let r = router(AppState::new(config(&[
+        "--rate-limit-json",
+        "3",
+        "--rate-limit-qr",
+        "2",
+    ])));
+    for i in 0..3u32 {
+        let resp = get(&r, "/api/v1/validate/key?key=1234").await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["x-ratelimit-limit"], "3");
+        assert_eq!(
+            resp.headers()["x-ratelimit-remaining"],
+            (2 - i).to_string().as_str()
+        );
+        assert!(resp.headers().contains_key("x-ratelimit-reset"));
+    }
+    let resp = get(&r, "/api/v1/validate/key?key=1234").await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = resp.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&retry), "one request every 20 s: {retry}");
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
+    let mut v = json(resp).await;
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 requests per minute")
+    );
+    v["error"]["message"] = "[message]".into();
+    insta::assert_json_snapshot!("error_rate_limited", v);
+    // The QR class has its own allowance.
+    for _ in 0..2 {
+        assert_eq!(get(&r, "/api/v1/qr?data=a").await.status(), StatusCode::OK);
+    }
+    let resp = get(&r, "/api/v1/qr?data=a").await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["x-ratelimit-limit"], "2");
+    // Probes are never limited.
+    assert_eq!(get(&r, "/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn forwarded_for_needs_a_trusted_proxy() {
+    let untrusted = router(AppState::new(config(&["--rate-limit-json", "1"])));
+    assert_eq!(
+        get_with(
+            &untrusted,
+            "/api/v1/validate/key?key=1234",
+            &[("x-forwarded-for", "203.0.113.1")]
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    // A new X-Forwarded-For does not buy a new allowance: the socket address counts.
+    assert_eq!(
+        get_with(
+            &untrusted,
+            "/api/v1/validate/key?key=1234",
+            &[("x-forwarded-for", "203.0.113.2")]
+        )
+        .await
+        .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let trusted = router(AppState::new(config(&[
+        "--rate-limit-json",
+        "1",
+        "--trusted-proxies",
+        "1",
+    ])));
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        assert_eq!(
+            get_with(
+                &trusted,
+                "/api/v1/validate/key?key=1234",
+                &[("x-forwarded-for", ip)]
+            )
+            .await
+            .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        get_with(
+            &trusted,
+            "/api/v1/validate/key?key=1234",
+            &[("x-forwarded-for", "203.0.113.1")]
+        )
+        .await
+        .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn cors_everywhere() {
+    let r = default_router();
+    for uri in [
+        "/api/v1/phone-link?phone=%2B14155552671",
+        "/api/v1/qr?data=x",
+        "/api/v1/phone-link?bad=1",
+        "/api/v1/openapi.json",
+    ] {
+        let resp = get_with(&r, uri, &[("origin", "https://site.example")]).await;
+        assert_eq!(
+            resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "*",
+            "{uri}"
+        );
+        let exposed = resp.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            exposed.contains("x-ratelimit-remaining") && exposed.contains("retry-after"),
+            "{exposed}"
+        );
+        assert!(resp.headers().contains_key("x-request-id"));
+        assert!(resp.headers().contains_key("x-ratelimit-limit"), "{uri}");
+    }
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/api/v1/qr")
+        .header("origin", "https://site.example")
+        .header("access-control-request-method", "GET")
+        .body(Body::empty())
+        .unwrap();
+    let resp = r.clone().oneshot(preflight).await.unwrap();
+    assert!(resp.status().is_success());
+    assert_eq!(resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+}
+
+#[tokio::test]
+async fn etag_and_304() {
+    let r = default_router();
+    for uri in [
+        "/api/v1/phone-link?phone=%2B14155552671",
+        "/api/v1/qr?data=hello",
+        "/api/v1/openapi.json",
+    ] {
+        let first = get(&r, uri).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert!(
+            first.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .starts_with("public, max-age=")
+        );
+        let again = get_with(&r, uri, &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{uri}");
+        assert_eq!(again.headers()[header::ETAG].to_str().unwrap(), etag);
+        assert!(body(again).await.is_empty());
+        let other = get_with(&r, uri, &[("if-none-match", "\"something-else\"")]).await;
+        assert_eq!(other.status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn qr_renders_decode_and_are_cached() {
+    let state = AppState::new(config(&["--rate-limit-qr", "100000"]));
+    let r = router(state.clone());
+    let uri = "/api/v1/qr?username=joao.silva&text=Ol%C3%A1%20%F0%9F%98%80&size=300&color=%23075E54&style=rounded";
+    let first = get(&r, uri).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()[header::CONTENT_TYPE], "image/png");
+    assert_eq!(first.headers()["x-cache"], "miss");
+    let png = body(first).await;
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    assert_eq!(img.dimensions(), (300, 300));
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(
+        content,
+        "https://wa.me/joao.silva?text=Ol%C3%A1%20%F0%9F%98%80"
+    );
+
+    let second = get(&r, uri).await;
+    assert_eq!(second.headers()["x-cache"], "hit");
+    assert_eq!(body(second).await, png);
+    assert_eq!(
+        state.qr_render_count(),
+        1,
+        "identical requests are not re-rendered"
+    );
+
+    let svg = get(&r, "/api/v1/qr?phone=%2B14155552671&format=svg").await;
+    assert_eq!(svg.headers()[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(
+        String::from_utf8(body(svg).await)
+            .unwrap()
+            .starts_with("<svg")
+    );
+    assert_eq!(state.qr_render_count(), 2);
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route_and_code() {
+    let r = default_router();
+    let doc = json(get(&r, "/api/v1/openapi.json").await).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/username-link",
+        "/api/v1/phone-link",
+        "/api/v1/validate/username",
+        "/api/v1/validate/key",
+        "/api/v1/validate/phone",
+        "/api/v1/qr",
+        "/api/v1/openapi.json",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    for (p, item) in paths {
+        if p.starts_with("/api/") {
+            assert!(item["get"]["responses"]["429"].is_object(), "{p} lacks 429");
+            assert!(item["get"]["responses"]["400"].is_object(), "{p} lacks 400");
+        }
+    }
+    let qr_params: Vec<&str> = paths["/api/v1/qr"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        qr_params,
+        [
+            "username", "phone", "data", "text", "region", "format", "size", "color", "bg",
+            "margin", "ecl", "style"
+        ]
+    );
+    let description = doc["info"]["description"].as_str().unwrap();
+    let codes = wa_server_example::error::SERVER_CODES
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(wa_validate::Error::ALL_CODES.iter().map(|(c, _)| *c))
+        .chain(wa_links::Error::ALL_CODES.iter().map(|(c, _)| *c))
+        .chain(wa_qr::Error::ALL_CODES.iter().map(|(c, _)| *c));
+    for code in codes {
+        assert!(
+            description.contains(&format!("`{code}`")),
+            "{code} not documented"
+        );
+    }
+}

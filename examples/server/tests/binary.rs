@@ -1,0 +1,173 @@
+//! Starts the real binary on a free loopback port and talks to it with a real HTTP client.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(extra: &[&str]) -> Server {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_wa-server-example"))
+        .args(["--bind", &bind])
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server binary starts");
+    let server = Server {
+        child,
+        base: format!("http://{bind}"),
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
+            && r.status().is_success()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become ready");
+}
+
+#[tokio::test]
+async fn real_binary_serves_the_link_api() {
+    let server = start(&[
+        "--rate-limit-json",
+        "5",
+        "--public-base-url",
+        "https://wa.example",
+    ])
+    .await;
+    let client = reqwest::Client::new();
+
+    let r = client
+        .get(format!(
+            "{}/api/v1/phone-link?phone=%2B1%20415%20555%202671&text=hello%20world",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-ratelimit-limit"], "5");
+    assert_eq!(r.headers()["x-ratelimit-remaining"], "4");
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["link"], "https://wa.me/14155552671?text=hello%20world");
+    assert_eq!(v["shortLink"], "https://wa.example/14155552671");
+
+    let r = client
+        .get(format!(
+            "{}/api/v1/phone-link?phone=%2B1%20415%20555%202671&text=hello%20world",
+            server.base
+        ))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+
+    let r = client
+        .get(format!(
+            "{}/api/v1/qr?phone=%2B14155552671&format=svg",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+
+    let r = client
+        .get(format!("{}/api/v1/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap();
+    let doc: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // Three more JSON requests use up the allowance of 5.
+    for _ in 0..2 {
+        assert_eq!(
+            client
+                .get(format!("{}/api/v1/validate/key?key=1234", server.base))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let r = client
+        .get(format!("{}/api/v1/validate/key?key=1234", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "rate_limited");
+}
+
+#[tokio::test]
+async fn defaults_and_config_errors() {
+    // Bad flags are refused before anything listens.
+    let out = Command::new(env!("CARGO_BIN_EXE_wa-server-example"))
+        .args(["--rate-limit-json", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_wa-server-example"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("127.0.0.1:8080") && help.contains("WA_RATE_LIMIT_QR"),
+        "{help}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn graceful_shutdown_on_sigterm() {
+    let mut server = start(&[]).await;
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(exited.expect("exits after SIGTERM").success());
+}
