@@ -3,6 +3,7 @@
 
 pub mod backend;
 mod clock;
+pub mod lifecycle;
 pub mod message;
 pub mod webhook;
 
@@ -19,6 +20,7 @@ pub use backend::{
     RateLimitScope, Receipt, SharedBackend, StubBackend, classify_meta_code,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use lifecycle::{Lifecycle, Status, TimelineEntry};
 pub use message::{
     ButtonSubType, Buttons, Contact, ContactEmail, ContactName, ContactOrg, ContactPhone,
     ContactUrl, Content, List, ListRow, ListSection, Location, Media, MediaKind, MediaSource,
