@@ -5,6 +5,7 @@ pub mod backend;
 mod clock;
 pub mod lifecycle;
 pub mod message;
+pub mod queue;
 pub mod webhook;
 
 #[cfg(feature = "cloud-api")]
@@ -27,3 +28,4 @@ pub use message::{
     MessageError, Outbound, Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
 };
 pub use webhook::{InboundMessage, MessageStatus, StatusUpdate, WebhookError, WebhookEvent};
+

@@ -1,0 +1,153 @@
+//! An in-memory [`QueueStore`]: everything behind one mutex.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::{Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery, WebhookState};
+use crate::BoxFuture;
+
+#[derive(Debug, Default)]
+struct Inner {
+    messages: BTreeMap<String, MessageRecord>,
+    keys: HashMap<(String, String), String>,
+    provider_ids: HashMap<String, String>,
+    webhooks: BTreeMap<String, WebhookDelivery>,
+}
+
+/// Keeps everything in memory (lost when the process ends).
+///
+/// # Examples
+/// ```
+/// use wa_send::queue::{MemoryStore, QueueStore};
+/// let store = MemoryStore::new();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(store.pending_count().await.unwrap(), 0);
+/// # });
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore(Mutex<Inner>);
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn ready<'a, T: Send + 'a>(v: T) -> BoxFuture<'a, T> {
+    Box::pin(async move { v })
+}
+
+impl QueueStore for MemoryStore {
+    fn insert(&self, record: MessageRecord, key_cutoff: u64) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+        let mut inner = self.lock();
+        if let Some(key) = &record.idempotency_key {
+            let k = (record.account.clone(), key.clone());
+            if let Some(existing) = inner.keys.get(&k).and_then(|id| inner.messages.get(id)) {
+                if existing.created_at > key_cutoff {
+                    return ready(Ok(Inserted::Existing(existing.clone())));
+                }
+            }
+            inner.keys.insert(k, record.id.clone());
+        }
+        inner.messages.insert(record.id.clone(), record.clone());
+        ready(Ok(Inserted::Created(record)))
+    }
+
+    fn insert_batch(&self, records: Vec<MessageRecord>) -> BoxFuture<'_, Result<(), StoreError>> {
+        let mut inner = self.lock();
+        for r in records {
+            inner.messages.insert(r.id.clone(), r);
+        }
+        ready(Ok(()))
+    }
+
+    fn claim_due(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
+        let mut inner = self.lock();
+        let mut due: Vec<(u64, String)> =
+            inner.messages.values().filter(|m| m.is_due(now)).map(|m| (m.next_attempt_at, m.id.clone())).collect();
+        due.sort();
+        let mut out = Vec::new();
+        for (_, id) in due.into_iter().take(limit) {
+            if let Some(m) = inner.messages.get_mut(&id) {
+                m.claim(now, lease_ms);
+                out.push(m.clone());
+            }
+        }
+        ready(Ok(out))
+    }
+
+    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
+        let mut inner = self.lock();
+        let result = match inner.messages.get_mut(id) {
+            None => None,
+            Some(m) => {
+                let changed = mutation(m);
+                let snapshot = m.clone();
+                if let Some(pid) = &snapshot.provider_message_id {
+                    inner.provider_ids.insert(pid.clone(), snapshot.id.clone());
+                }
+                Some((snapshot, changed))
+            }
+        };
+        ready(Ok(result))
+    }
+
+    fn find_by_provider_id(&self, provider_message_id: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        ready(Ok(self.lock().provider_ids.get(provider_message_id).cloned()))
+    }
+
+    fn get(&self, id: &str) -> BoxFuture<'_, Result<Option<MessageRecord>, StoreError>> {
+        ready(Ok(self.lock().messages.get(id).cloned()))
+    }
+
+    fn list(&self, filter: &ListFilter) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
+        let inner = self.lock();
+        let limit = filter.limit.clamp(1, 1000);
+        let out = inner
+            .messages
+            .values()
+            .filter(|m| m.account == filter.account)
+            .filter(|m| filter.batch_id.is_none() || m.batch_id == filter.batch_id)
+            .filter(|m| filter.status.is_none_or(|s| m.status() == s))
+            .filter(|m| filter.after_id.as_ref().is_none_or(|a| m.id > *a))
+            .take(limit)
+            .cloned()
+            .collect();
+        ready(Ok(out))
+    }
+
+    fn push_webhook(&self, delivery: WebhookDelivery) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.lock().webhooks.insert(delivery.id.clone(), delivery);
+        ready(Ok(()))
+    }
+
+    fn claim_webhooks(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
+        let mut inner = self.lock();
+        let mut out = Vec::new();
+        for d in inner.webhooks.values_mut() {
+            if out.len() >= limit {
+                break;
+            }
+            if d.state == WebhookState::Pending && d.next_attempt_at <= now && d.lease_until.is_none_or(|l| l <= now) {
+                d.lease_until = Some(now + lease_ms);
+                out.push(d.clone());
+            }
+        }
+        ready(Ok(out))
+    }
+
+    fn save_webhook(&self, delivery: &WebhookDelivery) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.lock().webhooks.insert(delivery.id.clone(), delivery.clone());
+        ready(Ok(()))
+    }
+
+    fn pending_count(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let n = self.lock().messages.values().filter(|m| !m.status().is_terminal() && !m.status().is_sent()).count();
+        ready(Ok(n as u64))
+    }
+}
