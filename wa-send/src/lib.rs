@@ -3,8 +3,10 @@
 
 pub mod backend;
 mod clock;
+pub mod dispatch;
 pub mod lifecycle;
 pub mod message;
+pub mod outbound;
 pub mod queue;
 pub mod webhook;
 
@@ -21,6 +23,10 @@ pub use backend::{
     RateLimitScope, Receipt, SharedBackend, StubBackend, classify_meta_code,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use dispatch::{
+    BackendRouter, BulkOutcome, DispatchConfig, Dispatcher, EnqueueRequest, Enqueued, SendError,
+    SingleBackend, WebhookTarget, WebhookTargets,
+};
 pub use lifecycle::{Lifecycle, Status, TimelineEntry};
 pub use message::{
     ButtonSubType, Buttons, Contact, ContactEmail, ContactName, ContactOrg, ContactPhone,
@@ -28,4 +34,3 @@ pub use message::{
     MessageError, Outbound, Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
 };
 pub use webhook::{InboundMessage, MessageStatus, StatusUpdate, WebhookError, WebhookEvent};
-

@@ -1,7 +1,7 @@
 //! Every store passes the same conformance suite.
 
-use wa_send::queue::testing::conformance;
 use wa_send::queue::MemoryStore;
+use wa_send::queue::testing::conformance;
 
 #[tokio::test]
 async fn memory_store() {

@@ -3,7 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery, WebhookState};
+use super::{
+    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery,
+    WebhookState,
+};
 use crate::BoxFuture;
 
 #[derive(Debug, Default)]
@@ -43,14 +46,18 @@ fn ready<'a, T: Send + 'a>(v: T) -> BoxFuture<'a, T> {
 }
 
 impl QueueStore for MemoryStore {
-    fn insert(&self, record: MessageRecord, key_cutoff: u64) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+    fn insert(
+        &self,
+        record: MessageRecord,
+        key_cutoff: u64,
+    ) -> BoxFuture<'_, Result<Inserted, StoreError>> {
         let mut inner = self.lock();
         if let Some(key) = &record.idempotency_key {
             let k = (record.account.clone(), key.clone());
-            if let Some(existing) = inner.keys.get(&k).and_then(|id| inner.messages.get(id)) {
-                if existing.created_at > key_cutoff {
-                    return ready(Ok(Inserted::Existing(existing.clone())));
-                }
+            if let Some(existing) = inner.keys.get(&k).and_then(|id| inner.messages.get(id))
+                && existing.created_at > key_cutoff
+            {
+                return ready(Ok(Inserted::Existing(existing.clone())));
             }
             inner.keys.insert(k, record.id.clone());
         }
@@ -66,10 +73,19 @@ impl QueueStore for MemoryStore {
         ready(Ok(()))
     }
 
-    fn claim_due(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
+    fn claim_due(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
         let mut inner = self.lock();
-        let mut due: Vec<(u64, String)> =
-            inner.messages.values().filter(|m| m.is_due(now)).map(|m| (m.next_attempt_at, m.id.clone())).collect();
+        let mut due: Vec<(u64, String)> = inner
+            .messages
+            .values()
+            .filter(|m| m.is_due(now))
+            .map(|m| (m.next_attempt_at, m.id.clone()))
+            .collect();
         due.sort();
         let mut out = Vec::new();
         for (_, id) in due.into_iter().take(limit) {
@@ -81,7 +97,11 @@ impl QueueStore for MemoryStore {
         ready(Ok(out))
     }
 
-    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
+    fn update(
+        &self,
+        id: &str,
+        mutation: Mutation,
+    ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
         let mut inner = self.lock();
         let result = match inner.messages.get_mut(id) {
             None => None,
@@ -97,8 +117,15 @@ impl QueueStore for MemoryStore {
         ready(Ok(result))
     }
 
-    fn find_by_provider_id(&self, provider_message_id: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
-        ready(Ok(self.lock().provider_ids.get(provider_message_id).cloned()))
+    fn find_by_provider_id(
+        &self,
+        provider_message_id: &str,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        ready(Ok(self
+            .lock()
+            .provider_ids
+            .get(provider_message_id)
+            .cloned()))
     }
 
     fn get(&self, id: &str) -> BoxFuture<'_, Result<Option<MessageRecord>, StoreError>> {
@@ -126,14 +153,22 @@ impl QueueStore for MemoryStore {
         ready(Ok(()))
     }
 
-    fn claim_webhooks(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
+    fn claim_webhooks(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
         let mut inner = self.lock();
         let mut out = Vec::new();
         for d in inner.webhooks.values_mut() {
             if out.len() >= limit {
                 break;
             }
-            if d.state == WebhookState::Pending && d.next_attempt_at <= now && d.lease_until.is_none_or(|l| l <= now) {
+            if d.state == WebhookState::Pending
+                && d.next_attempt_at <= now
+                && d.lease_until.is_none_or(|l| l <= now)
+            {
                 d.lease_until = Some(now + lease_ms);
                 out.push(d.clone());
             }
@@ -142,12 +177,19 @@ impl QueueStore for MemoryStore {
     }
 
     fn save_webhook(&self, delivery: &WebhookDelivery) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.lock().webhooks.insert(delivery.id.clone(), delivery.clone());
+        self.lock()
+            .webhooks
+            .insert(delivery.id.clone(), delivery.clone());
         ready(Ok(()))
     }
 
     fn pending_count(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let n = self.lock().messages.values().filter(|m| !m.status().is_terminal() && !m.status().is_sent()).count();
+        let n = self
+            .lock()
+            .messages
+            .values()
+            .filter(|m| !m.status().is_terminal() && !m.status().is_sent())
+            .count();
         ready(Ok(n as u64))
     }
 }

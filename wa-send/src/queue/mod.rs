@@ -70,9 +70,19 @@ pub struct MessageRecord {
 
 impl MessageRecord {
     /// A new record, `queued` (or `scheduled` when `send_at` is after `now`).
-    pub fn new(id: String, account: String, outbound: Outbound, send_at: Option<u64>, now: u64) -> Self {
+    pub fn new(
+        id: String,
+        account: String,
+        outbound: Outbound,
+        send_at: Option<u64>,
+        now: u64,
+    ) -> Self {
         let scheduled = send_at.is_some_and(|t| t > now);
-        let status = if scheduled { Status::Scheduled } else { Status::Queued };
+        let status = if scheduled {
+            Status::Scheduled
+        } else {
+            Status::Queued
+        };
         MessageRecord {
             id,
             account,
@@ -143,7 +153,11 @@ pub struct ListFilter {
 impl ListFilter {
     /// Every message of `account`, 100 at a time.
     pub fn account(account: impl Into<String>) -> Self {
-        ListFilter { account: account.into(), limit: 100, ..ListFilter::default() }
+        ListFilter {
+            account: account.into(),
+            limit: 100,
+            ..ListFilter::default()
+        }
     }
 }
 
@@ -222,7 +236,11 @@ pub trait QueueStore: Send + Sync + fmt::Debug {
     /// Stores `record`. When it has an idempotency key already used by its account after
     /// `key_cutoff` (Unix ms), stores nothing and returns the original; older uses of the
     /// key are forgotten. Atomic: two concurrent inserts with one key store one record.
-    fn insert(&self, record: MessageRecord, key_cutoff: u64) -> BoxFuture<'_, Result<Inserted, StoreError>>;
+    fn insert(
+        &self,
+        record: MessageRecord,
+        key_cutoff: u64,
+    ) -> BoxFuture<'_, Result<Inserted, StoreError>>;
 
     /// Stores many records without idempotency keys in one transaction.
     fn insert_batch(&self, records: Vec<MessageRecord>) -> BoxFuture<'_, Result<(), StoreError>>;
@@ -230,13 +248,25 @@ pub trait QueueStore: Send + Sync + fmt::Debug {
     /// Claims up to `limit` records due at `now` ([`MessageRecord::is_due`]), oldest
     /// `next_attempt_at` first, giving each a lease of `lease_ms`. A record is handed to
     /// one claimer at a time.
-    fn claim_due(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>>;
+    fn claim_due(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>>;
 
     /// Applies `mutation` to record `id` atomically; `None` when there is no such record.
-    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>>;
+    fn update(
+        &self,
+        id: &str,
+        mutation: Mutation,
+    ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>>;
 
     /// The id of the record sent with `provider_message_id`.
-    fn find_by_provider_id(&self, provider_message_id: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
+    fn find_by_provider_id(
+        &self,
+        provider_message_id: &str,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
 
     /// One record.
     fn get(&self, id: &str) -> BoxFuture<'_, Result<Option<MessageRecord>, StoreError>>;
@@ -248,7 +278,12 @@ pub trait QueueStore: Send + Sync + fmt::Debug {
     fn push_webhook(&self, delivery: WebhookDelivery) -> BoxFuture<'_, Result<(), StoreError>>;
 
     /// Claims up to `limit` pending deliveries due at `now`, with a lease.
-    fn claim_webhooks(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>>;
+    fn claim_webhooks(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>>;
 
     /// Saves a delivery after an attempt.
     fn save_webhook(&self, delivery: &WebhookDelivery) -> BoxFuture<'_, Result<(), StoreError>>;
@@ -257,22 +292,31 @@ pub trait QueueStore: Send + Sync + fmt::Debug {
     fn pending_count(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
-/// A fresh random id with a prefix, sortable by creation time: `<prefix>_<13 hex ms><16 hex random>`.
+/// A fresh id with a prefix, sortable by creation time (and by creation order within one
+/// process): `<prefix>_<13 hex ms><6 hex sequence><10 hex random>`.
 pub fn new_id(prefix: &str, now_ms: u64) -> String {
-    let mut r = [0u8; 8];
-    // A failing OS RNG leaves zeros; the timestamp part and the store's uniqueness still hold.
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xff_ffff;
+    let mut r = [0u8; 5];
+    // A failing OS RNG leaves zeros; time and sequence still keep ids apart in one process.
     let _ = getrandom::fill(&mut r);
-    format!("{prefix}_{now_ms:013x}{}", hex::encode(r))
+    format!("{prefix}_{now_ms:013x}{seq:06x}{}", hex::encode(r))
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn decode<T: serde::de::DeserializeOwned>(id: &str, body: &str) -> Result<T, StoreError> {
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt { id: id.to_owned(), detail: e.to_string() })
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        id: id.to_owned(),
+        detail: e.to_string(),
+    })
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn encode<T: Serialize>(id: &str, value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt { id: id.to_owned(), detail: e.to_string() })
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        id: id.to_owned(),
+        detail: e.to_string(),
+    })
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -283,4 +327,3 @@ fn state_str(s: WebhookState) -> &'static str {
         WebhookState::Failed => "failed",
     }
 }
-

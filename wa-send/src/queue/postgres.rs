@@ -4,7 +4,10 @@
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
-use super::{decode, encode, state_str, Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery};
+use super::{
+    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery, decode,
+    encode, state_str,
+};
 use crate::BoxFuture;
 
 fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -23,8 +26,15 @@ impl PostgresStore {
     /// # Errors
     /// `store_failed` when the database cannot be reached or migrated.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new().max_connections(8).connect(url).await.map_err(db)?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(db)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(db)?;
         Ok(PostgresStore { pool })
     }
 
@@ -33,7 +43,10 @@ impl PostgresStore {
     /// # Errors
     /// `store_failed`.
     pub async fn truncate(&self) -> Result<(), StoreError> {
-        sqlx::query("TRUNCATE wa_messages, wa_webhook_deliveries").execute(&self.pool).await.map_err(db)?;
+        sqlx::query("TRUNCATE wa_messages, wa_webhook_deliveries")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -51,7 +64,11 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn insert_row(conn: &mut sqlx::PgConnection, r: &MessageRecord, body: &str) -> Result<(), sqlx::Error> {
+    async fn insert_row(
+        conn: &mut sqlx::PgConnection,
+        r: &MessageRecord,
+        body: &str,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO wa_messages (id, account, batch_id, status, next_attempt_at, lease_until, provider_message_id, idempotency_key, created_at, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -71,36 +88,56 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn existing(&self, account: &str, key: &str) -> Result<Option<(i64, MessageRecord)>, StoreError> {
+    async fn existing(
+        &self,
+        account: &str,
+        key: &str,
+    ) -> Result<Option<(i64, MessageRecord)>, StoreError> {
         let row = sqlx::query("SELECT id, created_at, body FROM wa_messages WHERE account = $1 AND idempotency_key = $2")
             .bind(account)
             .bind(key)
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
-        row.map(|row| Ok((row.get::<i64, _>(1), decode(row.get::<&str, _>(0), row.get::<&str, _>(2))?))).transpose()
+        row.map(|row| {
+            Ok((
+                row.get::<i64, _>(1),
+                decode(row.get::<&str, _>(0), row.get::<&str, _>(2))?,
+            ))
+        })
+        .transpose()
     }
 
-    async fn insert_impl(&self, record: MessageRecord, key_cutoff: u64) -> Result<Inserted, StoreError> {
-        if let Some(key) = &record.idempotency_key {
-            if let Some((created, existing)) = self.existing(&record.account, key).await? {
-                if created as u64 > key_cutoff {
-                    return Ok(Inserted::Existing(existing));
-                }
-                sqlx::query("UPDATE wa_messages SET idempotency_key = NULL WHERE id = $1 AND created_at <= $2")
-                    .bind(&existing.id)
-                    .bind(key_cutoff as i64)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(db)?;
+    async fn insert_impl(
+        &self,
+        record: MessageRecord,
+        key_cutoff: u64,
+    ) -> Result<Inserted, StoreError> {
+        let found = match &record.idempotency_key {
+            Some(key) => self.existing(&record.account, key).await?,
+            None => None,
+        };
+        if let Some((created, existing)) = found {
+            if created as u64 > key_cutoff {
+                return Ok(Inserted::Existing(existing));
             }
+            sqlx::query(
+                "UPDATE wa_messages SET idempotency_key = NULL WHERE id = $1 AND created_at <= $2",
+            )
+            .bind(&existing.id)
+            .bind(key_cutoff as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         }
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let body = encode(&record.id, &record)?;
         match Self::insert_row(&mut conn, &record, &body).await {
             Ok(()) => Ok(Inserted::Created(record)),
             // A concurrent insert with the same key won the unique index: return it.
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && record.idempotency_key.is_some() => {
+            Err(sqlx::Error::Database(e))
+                if e.is_unique_violation() && record.idempotency_key.is_some() =>
+            {
                 let key = record.idempotency_key.as_deref().unwrap_or_default();
                 match self.existing(&record.account, key).await? {
                     Some((_, existing)) => Ok(Inserted::Existing(existing)),
@@ -114,18 +151,25 @@ impl PostgresStore {
     async fn insert_batch_impl(&self, records: Vec<MessageRecord>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         for r in &records {
-            Self::insert_row(&mut tx, r, &encode(&r.id, r)?).await.map_err(db)?;
+            Self::insert_row(&mut tx, r, &encode(&r.id, r)?)
+                .await
+                .map_err(db)?;
         }
         tx.commit().await.map_err(db)
     }
 
-    async fn claim_impl(&self, now: u64, lease_ms: u64, limit: usize) -> Result<Vec<MessageRecord>, StoreError> {
+    async fn claim_impl(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows = sqlx::query(
             "SELECT id, body FROM wa_messages WHERE \
              (status IN ('queued', 'scheduled', 'retrying') AND next_attempt_at <= $1) \
              OR (status = 'processing' AND (lease_until IS NULL OR lease_until <= $1)) \
-             ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+             ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(now as i64)
         .bind(limit as i64)
@@ -143,9 +187,17 @@ impl PostgresStore {
         Ok(out)
     }
 
-    async fn update_impl(&self, id: &str, mutation: Mutation) -> Result<Option<(MessageRecord, bool)>, StoreError> {
+    async fn update_impl(
+        &self,
+        id: &str,
+        mutation: Mutation,
+    ) -> Result<Option<(MessageRecord, bool)>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let row = sqlx::query("SELECT body FROM wa_messages WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await.map_err(db)?;
+        let row = sqlx::query("SELECT body FROM wa_messages WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
         let mut r: MessageRecord = decode(id, row.get::<&str, _>(0))?;
         let changed = mutation(&mut r);
@@ -169,7 +221,9 @@ impl PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        rows.iter().map(|row| decode(row.get::<&str, _>(0), row.get::<&str, _>(1))).collect()
+        rows.iter()
+            .map(|row| decode(row.get::<&str, _>(0), row.get::<&str, _>(1)))
+            .collect()
     }
 
     async fn save_webhook_impl(&self, d: &WebhookDelivery) -> Result<(), StoreError> {
@@ -189,11 +243,16 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn claim_webhooks_impl(&self, now: u64, lease_ms: u64, limit: usize) -> Result<Vec<WebhookDelivery>, StoreError> {
+    async fn claim_webhooks_impl(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows = sqlx::query(
             "SELECT id, body FROM wa_webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
-             AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+             AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(now as i64)
         .bind(limit as i64)
@@ -204,13 +263,15 @@ impl PostgresStore {
         for row in rows {
             let mut d: WebhookDelivery = decode(row.get::<&str, _>(0), row.get::<&str, _>(1))?;
             d.lease_until = Some(now + lease_ms);
-            sqlx::query("UPDATE wa_webhook_deliveries SET lease_until = $1, body = $2 WHERE id = $3")
-                .bind(d.lease_until.map(|l| l as i64))
-                .bind(encode(&d.id, &d)?)
-                .bind(&d.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            sqlx::query(
+                "UPDATE wa_webhook_deliveries SET lease_until = $1, body = $2 WHERE id = $3",
+            )
+            .bind(d.lease_until.map(|l| l as i64))
+            .bind(encode(&d.id, &d)?)
+            .bind(&d.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
             out.push(d);
         }
         tx.commit().await.map_err(db)?;
@@ -219,7 +280,11 @@ impl PostgresStore {
 }
 
 impl QueueStore for PostgresStore {
-    fn insert(&self, record: MessageRecord, key_cutoff: u64) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+    fn insert(
+        &self,
+        record: MessageRecord,
+        key_cutoff: u64,
+    ) -> BoxFuture<'_, Result<Inserted, StoreError>> {
         Box::pin(self.insert_impl(record, key_cutoff))
     }
 
@@ -227,16 +292,28 @@ impl QueueStore for PostgresStore {
         Box::pin(self.insert_batch_impl(records))
     }
 
-    fn claim_due(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
+    fn claim_due(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
         Box::pin(self.claim_impl(now, lease_ms, limit))
     }
 
-    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
+    fn update(
+        &self,
+        id: &str,
+        mutation: Mutation,
+    ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
         let id = id.to_owned();
         Box::pin(async move { self.update_impl(&id, mutation).await })
     }
 
-    fn find_by_provider_id(&self, provider_message_id: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+    fn find_by_provider_id(
+        &self,
+        provider_message_id: &str,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
         let pid = provider_message_id.to_owned();
         Box::pin(async move {
             let row = sqlx::query("SELECT id FROM wa_messages WHERE provider_message_id = $1")
@@ -251,7 +328,11 @@ impl QueueStore for PostgresStore {
     fn get(&self, id: &str) -> BoxFuture<'_, Result<Option<MessageRecord>, StoreError>> {
         let id = id.to_owned();
         Box::pin(async move {
-            let row = sqlx::query("SELECT body FROM wa_messages WHERE id = $1").bind(&id).fetch_optional(&self.pool).await.map_err(db)?;
+            let row = sqlx::query("SELECT body FROM wa_messages WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
             row.map(|r| decode(&id, r.get::<&str, _>(0))).transpose()
         })
     }
@@ -265,7 +346,12 @@ impl QueueStore for PostgresStore {
         Box::pin(async move { self.save_webhook_impl(&delivery).await })
     }
 
-    fn claim_webhooks(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
+    fn claim_webhooks(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
         Box::pin(self.claim_webhooks_impl(now, lease_ms, limit))
     }
 

@@ -7,7 +7,10 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use super::{Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery, decode, encode, state_str};
+use super::{
+    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery, decode,
+    encode, state_str,
+};
 use crate::BoxFuture;
 
 fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -46,8 +49,15 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         // One connection: SQLite has one writer anyway, and it makes every transaction atomic
         // with respect to the others without BUSY retries.
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(db)?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(db)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(db)?;
         Ok(SqliteStore { pool })
     }
 
@@ -65,7 +75,10 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn insert_row(conn: &mut sqlx::SqliteConnection, r: &MessageRecord) -> Result<(), StoreError> {
+    async fn insert_row(
+        conn: &mut sqlx::SqliteConnection,
+        r: &MessageRecord,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO wa_messages (id, account, batch_id, status, next_attempt_at, lease_until, provider_message_id, idempotency_key, created_at, body) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -86,7 +99,11 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn insert_impl(&self, record: MessageRecord, key_cutoff: u64) -> Result<Inserted, StoreError> {
+    async fn insert_impl(
+        &self,
+        record: MessageRecord,
+        key_cutoff: u64,
+    ) -> Result<Inserted, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         if let Some(key) = &record.idempotency_key {
             let row = sqlx::query("SELECT id, created_at, body FROM wa_messages WHERE account = ? AND idempotency_key = ?")
@@ -102,7 +119,11 @@ impl SqliteStore {
                     let existing = decode(&id, row.get::<&str, _>(2))?;
                     return Ok(Inserted::Existing(existing));
                 }
-                sqlx::query("UPDATE wa_messages SET idempotency_key = NULL WHERE id = ?").bind(&id).execute(&mut *tx).await.map_err(db)?;
+                sqlx::query("UPDATE wa_messages SET idempotency_key = NULL WHERE id = ?")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
             }
         }
         Self::insert_row(&mut tx, &record).await?;
@@ -118,13 +139,18 @@ impl SqliteStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn claim_impl(&self, now: u64, lease_ms: u64, limit: usize) -> Result<Vec<MessageRecord>, StoreError> {
+    async fn claim_impl(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows = sqlx::query(
             "SELECT id, body FROM wa_messages WHERE \
              (status IN ('queued', 'scheduled', 'retrying') AND next_attempt_at <= ?1) \
              OR (status = 'processing' AND (lease_until IS NULL OR lease_until <= ?1)) \
-             ORDER BY next_attempt_at LIMIT ?2",
+             ORDER BY next_attempt_at, id LIMIT ?2",
         )
         .bind(now as i64)
         .bind(limit as i64)
@@ -142,9 +168,17 @@ impl SqliteStore {
         Ok(out)
     }
 
-    async fn update_impl(&self, id: &str, mutation: Mutation) -> Result<Option<(MessageRecord, bool)>, StoreError> {
+    async fn update_impl(
+        &self,
+        id: &str,
+        mutation: Mutation,
+    ) -> Result<Option<(MessageRecord, bool)>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let row = sqlx::query("SELECT body FROM wa_messages WHERE id = ?").bind(id).fetch_optional(&mut *tx).await.map_err(db)?;
+        let row = sqlx::query("SELECT body FROM wa_messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
         let mut r: MessageRecord = decode(id, row.get::<&str, _>(0))?;
         let changed = mutation(&mut r);
@@ -171,7 +205,9 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        rows.iter().map(|row| decode(row.get::<&str, _>(0), row.get::<&str, _>(1))).collect()
+        rows.iter()
+            .map(|row| decode(row.get::<&str, _>(0), row.get::<&str, _>(1)))
+            .collect()
     }
 
     async fn save_webhook_impl(&self, d: &WebhookDelivery) -> Result<(), StoreError> {
@@ -191,11 +227,16 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn claim_webhooks_impl(&self, now: u64, lease_ms: u64, limit: usize) -> Result<Vec<WebhookDelivery>, StoreError> {
+    async fn claim_webhooks_impl(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows = sqlx::query(
             "SELECT id, body FROM wa_webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
-             AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY next_attempt_at LIMIT ?2",
+             AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY next_attempt_at, id LIMIT ?2",
         )
         .bind(now as i64)
         .bind(limit as i64)
@@ -221,7 +262,11 @@ impl SqliteStore {
 }
 
 impl QueueStore for SqliteStore {
-    fn insert(&self, record: MessageRecord, key_cutoff: u64) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+    fn insert(
+        &self,
+        record: MessageRecord,
+        key_cutoff: u64,
+    ) -> BoxFuture<'_, Result<Inserted, StoreError>> {
         Box::pin(self.insert_impl(record, key_cutoff))
     }
 
@@ -229,16 +274,28 @@ impl QueueStore for SqliteStore {
         Box::pin(self.insert_batch_impl(records))
     }
 
-    fn claim_due(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
+    fn claim_due(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
         Box::pin(self.claim_impl(now, lease_ms, limit))
     }
 
-    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
+    fn update(
+        &self,
+        id: &str,
+        mutation: Mutation,
+    ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
         let id = id.to_owned();
         Box::pin(async move { self.update_impl(&id, mutation).await })
     }
 
-    fn find_by_provider_id(&self, provider_message_id: &str) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+    fn find_by_provider_id(
+        &self,
+        provider_message_id: &str,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
         let pid = provider_message_id.to_owned();
         Box::pin(async move {
             let row = sqlx::query("SELECT id FROM wa_messages WHERE provider_message_id = ?")
@@ -253,7 +310,11 @@ impl QueueStore for SqliteStore {
     fn get(&self, id: &str) -> BoxFuture<'_, Result<Option<MessageRecord>, StoreError>> {
         let id = id.to_owned();
         Box::pin(async move {
-            let row = sqlx::query("SELECT body FROM wa_messages WHERE id = ?").bind(&id).fetch_optional(&self.pool).await.map_err(db)?;
+            let row = sqlx::query("SELECT body FROM wa_messages WHERE id = ?")
+                .bind(&id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
             row.map(|r| decode(&id, r.get::<&str, _>(0))).transpose()
         })
     }
@@ -267,7 +328,12 @@ impl QueueStore for SqliteStore {
         Box::pin(async move { self.save_webhook_impl(&delivery).await })
     }
 
-    fn claim_webhooks(&self, now: u64, lease_ms: u64, limit: usize) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
+    fn claim_webhooks(
+        &self,
+        now: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
         Box::pin(self.claim_webhooks_impl(now, lease_ms, limit))
     }
 

@@ -1,0 +1,592 @@
+//! The dispatcher on a manual clock: scheduling, retries, idempotency, statuses, leases,
+//! circuit breaker, pacing, bulk, cancel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wa_send::queue::{ListFilter, MemoryStore, QueueStore};
+use wa_send::{
+    Content, DeliveryError, DispatchConfig, Dispatcher, EnqueueRequest, ManualClock, MessageStatus,
+    Outbound, Recipient, SingleBackend, Status, StatusUpdate, StubBackend,
+};
+
+const T0: u64 = 1_750_000_000; // seconds
+const MS0: u64 = T0 * 1000;
+
+struct Rig {
+    clock: Arc<ManualClock>,
+    stub: StubBackend,
+    d: Arc<Dispatcher>,
+}
+
+fn config() -> DispatchConfig {
+    let mut c = DispatchConfig::default();
+    c.rate_per_second = None;
+    c.pair_limit = None;
+    c.jitter_seed = Some(42);
+    c
+}
+
+fn rig_with(config: DispatchConfig, store: Arc<dyn QueueStore>) -> Rig {
+    let clock = Arc::new(ManualClock::at_unix(T0));
+    let stub = StubBackend::new_ok();
+    let d = Dispatcher::new(
+        store,
+        Arc::new(SingleBackend(Arc::new(stub.clone()))),
+        clock.clone(),
+        config,
+    )
+    .unwrap();
+    Rig {
+        clock,
+        stub,
+        d: Arc::new(d),
+    }
+}
+
+fn rig(config: DispatchConfig) -> Rig {
+    rig_with(config, Arc::new(MemoryStore::new()))
+}
+
+fn text_to(phone: &str, body: &str) -> Outbound {
+    Outbound::new(Recipient::parse(phone).unwrap(), Content::text(body))
+}
+
+fn msg(body: &str) -> EnqueueRequest {
+    EnqueueRequest::new(text_to("+14155552671", body))
+}
+
+fn transient() -> DeliveryError {
+    DeliveryError::from_meta("stub", 500, 131000, "try again", None)
+}
+
+impl Rig {
+    fn advance_ms(&self, ms: u64) {
+        self.clock.advance(Duration::from_millis(ms));
+    }
+    async fn status(&self, id: &str) -> Status {
+        self.d.get("acct", id).await.unwrap().status()
+    }
+}
+
+#[tokio::test]
+async fn enqueue_then_send() {
+    let r = rig(config());
+    let e =
+        r.d.enqueue("acct", msg("hello").idempotency_key("k"))
+            .await
+            .unwrap();
+    assert_eq!(e.record.status(), Status::Queued);
+    assert!(!e.replayed);
+    assert!(r.stub.sent().is_empty(), "enqueue returns before sending");
+    assert_eq!(r.d.run_once().await.unwrap(), 1);
+    let m = r.d.get("acct", &e.record.id).await.unwrap();
+    assert_eq!(m.status(), Status::Sent);
+    assert!(
+        m.provider_message_id
+            .as_deref()
+            .unwrap()
+            .starts_with("wamid.STUB")
+    );
+    let steps: Vec<Status> = m.lifecycle.timeline.iter().map(|t| t.status).collect();
+    assert_eq!(steps, [Status::Queued, Status::Processing, Status::Sent]);
+    assert_eq!(r.d.run_once().await.unwrap(), 0, "sent once");
+    assert_eq!(r.stub.sent_count(), 1);
+    // Another account cannot see it.
+    assert_eq!(
+        r.d.get("other", &e.record.id).await.unwrap_err().code(),
+        "message_not_found"
+    );
+}
+
+#[tokio::test]
+async fn scheduling() {
+    let r = rig(config());
+    let e =
+        r.d.enqueue("acct", msg("later").send_at(MS0 + 60_000))
+            .await
+            .unwrap();
+    assert_eq!(e.record.status(), Status::Scheduled);
+    assert_eq!(r.d.run_once().await.unwrap(), 0);
+    r.advance_ms(59_999);
+    assert_eq!(r.d.run_once().await.unwrap(), 0);
+    r.advance_ms(1);
+    assert_eq!(r.d.run_once().await.unwrap(), 1);
+    assert_eq!(r.status(&e.record.id).await, Status::Sent);
+    assert_eq!(
+        r.d.enqueue("acct", msg("past").send_at(MS0))
+            .await
+            .unwrap_err()
+            .code(),
+        "send_at_in_past"
+    );
+    let now =
+        r.d.enqueue("acct", msg("now").send_at(MS0 + 60_000))
+            .await
+            .unwrap();
+    assert_eq!(
+        now.record.status(),
+        Status::Queued,
+        "send_at == now is immediate"
+    );
+}
+
+#[tokio::test]
+async fn transient_errors_retry_with_backoff() {
+    let r = rig(config());
+    r.stub.push_error(transient());
+    r.stub.push_error(transient());
+    let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
+    r.d.run_once().await.unwrap();
+    let m = r.d.get("acct", &id).await.unwrap();
+    assert_eq!(m.status(), Status::Retrying);
+    assert_eq!(
+        m.lifecycle.error_code.as_deref(),
+        Some("delivery_transient")
+    );
+    let first_delay = m.next_attempt_at - MS0;
+    assert!((1_000..=2_000).contains(&first_delay), "{first_delay}");
+    assert_eq!(r.d.run_once().await.unwrap(), 0, "not before the backoff");
+    r.advance_ms(first_delay);
+    r.d.run_once().await.unwrap();
+    let m = r.d.get("acct", &id).await.unwrap();
+    let second_delay = m.next_attempt_at - (MS0 + first_delay);
+    assert!((2_000..=4_000).contains(&second_delay), "{second_delay}");
+    r.advance_ms(second_delay);
+    r.d.run_once().await.unwrap();
+    let m = r.d.get("acct", &id).await.unwrap();
+    assert_eq!(m.status(), Status::Sent);
+    assert_eq!(m.attempts, 3);
+}
+
+#[tokio::test]
+async fn gives_up_after_max_attempts_and_fails_permanent_at_once() {
+    let mut c = config();
+    c.max_attempts = 3;
+    let r = rig(c);
+    for _ in 0..3 {
+        r.stub.push_error(transient());
+    }
+    let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
+    for _ in 0..3 {
+        r.d.run_once().await.unwrap();
+        r.advance_ms(60_000);
+    }
+    let m = r.d.get("acct", &id).await.unwrap();
+    assert_eq!((m.status(), m.attempts), (Status::Failed, 3));
+
+    r.stub.push_error(DeliveryError::from_meta(
+        "stub",
+        400,
+        131026,
+        "Message undeliverable",
+        None,
+    ));
+    let id = r.d.enqueue("acct", msg("y")).await.unwrap().record.id;
+    r.d.run_once().await.unwrap();
+    let m = r.d.get("acct", &id).await.unwrap();
+    assert_eq!((m.status(), m.attempts), (Status::Failed, 1));
+    assert_eq!(
+        m.lifecycle.error_code.as_deref(),
+        Some("delivery_undeliverable")
+    );
+    assert!(
+        m.lifecycle
+            .error_message
+            .unwrap()
+            .contains("Message undeliverable")
+    );
+}
+
+#[tokio::test]
+async fn account_rate_limit_honours_retry_after() {
+    let mut c = config();
+    c.batch_size = 1;
+    let r = rig(c);
+    r.stub.push_error(DeliveryError::from_meta(
+        "stub",
+        400,
+        130429,
+        "throughput",
+        Some(Duration::from_secs(5)),
+    ));
+    let a = r.d.enqueue("acct", msg("a")).await.unwrap().record.id;
+    let b = r.d.enqueue("acct", msg("b")).await.unwrap().record.id;
+    r.d.run_once().await.unwrap();
+    let m = r.d.get("acct", &a).await.unwrap();
+    assert_eq!(m.status(), Status::Retrying);
+    assert!(m.next_attempt_at >= MS0 + 5_000);
+    // The whole account is paused: b is claimed but not sent.
+    r.d.run_once().await.unwrap();
+    assert_eq!(r.stub.sent_count(), 1);
+    assert_eq!(r.status(&b).await, Status::Processing);
+    r.advance_ms(5_000);
+    for _ in 0..3 {
+        r.d.run_once().await.unwrap();
+    }
+    assert_eq!(
+        (r.status(&a).await, r.status(&b).await),
+        (Status::Sent, Status::Sent)
+    );
+}
+
+#[tokio::test]
+async fn pair_limit_backs_off_only_that_recipient() {
+    let mut c = config();
+    c.batch_size = 1;
+    let r = rig(c);
+    r.stub.push_error(DeliveryError::from_meta(
+        "stub",
+        400,
+        131056,
+        "pair rate limit",
+        None,
+    ));
+    let x1 =
+        r.d.enqueue("acct", EnqueueRequest::new(text_to("+14155552671", "x1")))
+            .await
+            .unwrap()
+            .record
+            .id;
+    let y1 =
+        r.d.enqueue("acct", EnqueueRequest::new(text_to("+351912345678", "y1")))
+            .await
+            .unwrap()
+            .record
+            .id;
+    let x2 =
+        r.d.enqueue("acct", EnqueueRequest::new(text_to("+14155552671", "x2")))
+            .await
+            .unwrap()
+            .record
+            .id;
+    r.d.run_once().await.unwrap(); // x1 fails
+    r.d.run_once().await.unwrap(); // y1 goes
+    r.d.run_once().await.unwrap(); // x2 waits
+    assert_eq!(r.status(&x1).await, Status::Retrying);
+    assert_eq!(
+        r.status(&y1).await,
+        Status::Sent,
+        "other recipients are unaffected"
+    );
+    assert_eq!(r.status(&x2).await, Status::Processing);
+    assert_eq!(r.stub.sent_count(), 2);
+    // After the pause the recipient gets one message per interval again.
+    r.advance_ms(6_000);
+    for _ in 0..3 {
+        r.d.run_once().await.unwrap();
+    }
+    assert_eq!(r.stub.sent_count(), 3);
+    r.advance_ms(6_000);
+    for _ in 0..3 {
+        r.d.run_once().await.unwrap();
+    }
+    assert_eq!(
+        (r.status(&x1).await, r.status(&x2).await),
+        (Status::Sent, Status::Sent)
+    );
+}
+
+#[tokio::test]
+async fn idempotency_replay_and_conflict() {
+    let r = rig(config());
+    let first =
+        r.d.enqueue("acct", msg("same").idempotency_key("order-1"))
+            .await
+            .unwrap();
+    let replay =
+        r.d.enqueue("acct", msg("same").idempotency_key("order-1"))
+            .await
+            .unwrap();
+    assert!(replay.replayed);
+    assert_eq!(replay.record.id, first.record.id);
+    assert_eq!(
+        r.d.enqueue("acct", msg("different").idempotency_key("order-1"))
+            .await
+            .unwrap_err()
+            .code(),
+        "idempotency_key_conflict"
+    );
+    // Keys are scoped per account and kept 24 h.
+    assert!(
+        !r.d.enqueue("acct2", msg("same").idempotency_key("order-1"))
+            .await
+            .unwrap()
+            .replayed
+    );
+    r.advance_ms(24 * 3_600_000 + 1);
+    let fresh =
+        r.d.enqueue("acct", msg("different").idempotency_key("order-1"))
+            .await
+            .unwrap();
+    assert!(!fresh.replayed);
+    assert_ne!(fresh.record.id, first.record.id);
+    assert_eq!(
+        r.d.enqueue("acct", msg("x").idempotency_key(""))
+            .await
+            .unwrap_err()
+            .code(),
+        "idempotency_key_invalid"
+    );
+    assert_eq!(r.stub.sent_count(), 0);
+}
+
+#[tokio::test]
+async fn statuses_are_monotonic_and_deduplicated() {
+    let r = rig(config());
+    let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
+    r.d.run_once().await.unwrap();
+    let wamid =
+        r.d.get("acct", &id)
+            .await
+            .unwrap()
+            .provider_message_id
+            .unwrap();
+    let up = |s: MessageStatus, t: u64| StatusUpdate::new(wamid.clone(), s, T0 + t);
+    assert!(
+        r.d.apply_status(&up(MessageStatus::Delivered, 2))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        r.d.apply_status(&up(MessageStatus::Delivered, 2))
+            .await
+            .unwrap()
+            .is_none(),
+        "duplicate"
+    );
+    assert!(
+        r.d.apply_status(&up(MessageStatus::Read, 5))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        r.d.apply_status(&up(MessageStatus::Delivered, 3))
+            .await
+            .unwrap()
+            .is_none(),
+        "late delivered never overwrites read"
+    );
+    assert!(
+        r.d.apply_status(&up(MessageStatus::Sent, 1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let m = r.d.get("acct", &id).await.unwrap();
+    assert_eq!(m.status(), Status::Read);
+    let steps: Vec<(Status, u64)> = m
+        .lifecycle
+        .timeline
+        .iter()
+        .map(|t| (t.status, t.at))
+        .collect();
+    assert_eq!(
+        steps[3..],
+        [
+            (Status::Delivered, (T0 + 2) * 1000),
+            (Status::Read, (T0 + 5) * 1000)
+        ]
+    );
+    assert!(
+        r.d.apply_status(&StatusUpdate::new("wamid.unknown", MessageStatus::Read, T0))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Delivered may be skipped; failed after sent carries Meta's code.
+    let id2 = r.d.enqueue("acct", msg("y")).await.unwrap().record.id;
+    r.d.run_once().await.unwrap();
+    let wamid2 =
+        r.d.get("acct", &id2)
+            .await
+            .unwrap()
+            .provider_message_id
+            .unwrap();
+    let body = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{"statuses":[{{"id":"{wamid2}","status":"failed","timestamp":"{T0}","errors":[{{"code":131049,"title":"ecosystem"}}]}}]}}}}]}}]}}"#
+    );
+    let wa_send::WebhookEvent::Status(failed) =
+        &wa_send::webhook::parse(body.as_bytes()).unwrap()[0]
+    else {
+        panic!()
+    };
+    let m = r.d.apply_status(failed).await.unwrap().unwrap();
+    assert_eq!(m.status(), Status::Failed);
+    assert_eq!(
+        m.lifecycle.error_code.as_deref(),
+        Some("delivery_undeliverable")
+    );
+}
+
+#[tokio::test]
+async fn expired_lease_is_reclaimed() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let r = rig_with(config(), store.clone());
+    let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
+    // A worker claims it and dies.
+    assert_eq!(store.claim_due(MS0, 60_000, 10).await.unwrap().len(), 1);
+    assert_eq!(r.d.run_once().await.unwrap(), 0, "leased");
+    r.advance_ms(60_000);
+    assert_eq!(r.d.run_once().await.unwrap(), 1);
+    assert_eq!(r.status(&id).await, Status::Sent);
+    assert_eq!(r.stub.sent_count(), 1);
+}
+
+#[tokio::test]
+async fn circuit_opens_half_opens_and_closes() {
+    let mut c = config();
+    c.batch_size = 1;
+    c.breaker_threshold = 3;
+    c.breaker_cooldown_ms = 10_000;
+    c.base_backoff_ms = 100_000; // keep retries out of the way
+    let r = rig(c);
+    for _ in 0..3 {
+        r.stub.push_error(transient());
+        r.d.enqueue("acct", msg("x")).await.unwrap();
+        r.d.run_once().await.unwrap();
+    }
+    let err = r.d.enqueue("acct", msg("y")).await.unwrap_err();
+    assert_eq!(err.code(), "circuit_open");
+    assert_eq!(r.d.circuit_open_until("acct"), Some(MS0 + 10_000));
+    assert_eq!(r.d.circuit_open_until("other-account"), None, "per account");
+    r.advance_ms(10_000);
+    // Half-open: one probe; it fails, so the circuit opens again.
+    let probe = r.d.enqueue("acct", msg("probe")).await.unwrap().record.id;
+    r.stub.push_error(transient());
+    r.d.run_once().await.unwrap();
+    assert_eq!(r.status(&probe).await, Status::Retrying);
+    assert_eq!(
+        r.d.enqueue("acct", msg("z")).await.unwrap_err().code(),
+        "circuit_open"
+    );
+    r.advance_ms(10_000);
+    let ok = r.d.enqueue("acct", msg("ok")).await.unwrap().record.id;
+    r.d.run_once().await.unwrap();
+    assert_eq!(r.status(&ok).await, Status::Sent);
+    assert_eq!(r.d.circuit_open_until("acct"), None);
+    assert!(r.d.enqueue("acct", msg("after")).await.is_ok());
+}
+
+#[tokio::test]
+async fn pacing_is_accurate() {
+    let mut c = config();
+    c.rate_per_second = Some(10);
+    c.batch_size = 100;
+    let r = rig(c);
+    let items = (0..60)
+        .map(|i| EnqueueRequest::new(text_to(&format!("+1415555{:04}", 2000 + i), "hi")))
+        .collect();
+    r.d.enqueue_bulk("acct", items).await.unwrap();
+    let mut sent_at = Vec::new();
+    for step in 0..=60u64 {
+        let before = r.stub.sent_count();
+        r.d.run_once().await.unwrap();
+        for _ in before..r.stub.sent_count() {
+            sent_at.push(step * 100);
+        }
+        r.advance_ms(100);
+    }
+    assert_eq!(sent_at.len(), 60);
+    // A burst of 10, then one every 100 ms: never more than 10 + 10/s.
+    for (i, t) in sent_at.iter().enumerate() {
+        assert!((i as u64) < 10 + t / 100, "message {i} at {t} ms");
+    }
+    assert_eq!(*sent_at.last().unwrap(), 5_000);
+    let mut too_fast = DispatchConfig::default();
+    too_fast.rate_per_second = Some(1001);
+    let backend = Arc::new(SingleBackend(Arc::new(StubBackend::new_ok())));
+    let err = Dispatcher::new(
+        Arc::new(MemoryStore::new()),
+        backend,
+        r.clock.clone(),
+        too_fast,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "dispatch_config_invalid");
+}
+
+#[tokio::test]
+async fn bulk_cancel_and_lists() {
+    let mut c = config();
+    c.bulk_cap = 5;
+    let r = rig(c);
+    let items = vec![
+        msg("a"),
+        msg("b"),
+        EnqueueRequest::new(text_to("+14155552671", "")),
+        msg("d").send_at(MS0 + 1000),
+    ];
+    let out = r.d.enqueue_bulk("acct", items).await.unwrap();
+    assert_eq!((out.total, out.queued(), out.failed_count()), (4, 3, 1));
+    assert_eq!(
+        out.items[2].as_ref().unwrap_err().code(),
+        "message_text_empty"
+    );
+    let mut f = ListFilter::account("acct");
+    f.batch_id = Some(out.batch_id.clone());
+    assert_eq!(r.d.list(&f).await.unwrap().len(), 3);
+    assert_eq!(
+        r.d.enqueue_bulk("acct", vec![]).await.unwrap_err().code(),
+        "bulk_empty"
+    );
+    assert_eq!(
+        r.d.enqueue_bulk("acct", (0..6).map(|_| msg("x")).collect())
+            .await
+            .unwrap_err()
+            .code(),
+        "bulk_too_large"
+    );
+
+    let scheduled = out.items[3].as_ref().unwrap().clone();
+    assert_eq!(
+        r.d.cancel("other", &scheduled).await.unwrap_err().code(),
+        "message_not_found"
+    );
+    assert_eq!(
+        r.d.cancel("acct", &scheduled).await.unwrap().status(),
+        Status::Cancelled
+    );
+    r.d.run_once().await.unwrap();
+    let sent = out.items[0].as_ref().unwrap();
+    assert_eq!(
+        r.d.cancel("acct", sent).await.unwrap_err().code(),
+        "message_not_cancellable"
+    );
+    r.advance_ms(5_000);
+    r.d.run_once().await.unwrap();
+    assert_eq!(
+        r.stub.sent_count(),
+        2,
+        "the cancelled message is never sent"
+    );
+    let mut f = ListFilter::account("acct");
+    f.status = Some(Status::Sent);
+    assert_eq!(r.d.list(&f).await.unwrap().len(), 2);
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn nothing_queued_is_lost_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let ids: Vec<String> = {
+        let store = Arc::new(wa_send::queue::SqliteStore::open(&path).await.unwrap());
+        let r = rig_with(config(), store);
+        let out =
+            r.d.enqueue_bulk("acct", (0..20).map(|i| msg(&format!("m{i}"))).collect())
+                .await
+                .unwrap();
+        out.items.into_iter().map(Result::unwrap).collect()
+    };
+    let store = Arc::new(wa_send::queue::SqliteStore::open(&path).await.unwrap());
+    let r = rig_with(config(), store);
+    r.d.run_once().await.unwrap();
+    for id in &ids {
+        assert_eq!(r.status(id).await, Status::Sent);
+    }
+    assert_eq!(r.stub.sent_count(), 20);
+}
