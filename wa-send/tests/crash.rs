@@ -13,7 +13,8 @@ use axum::Router;
 use serde_json::{Value, json};
 use wa_send::queue::{QueueStore, SqliteStore};
 use wa_send::{
-    CloudApiBackend, Content, DispatchConfig, Dispatcher, EnqueueRequest, Outbound, Recipient, SingleBackend, Status, SystemClock,
+    CloudApiBackend, Content, DispatchConfig, Dispatcher, EnqueueRequest, Outbound, Recipient,
+    SingleBackend, Status, SystemClock,
 };
 
 const TOTAL: usize = 10_000;
@@ -22,21 +23,41 @@ const TOTAL: usize = 10_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "run by `crash_and_restart_loses_nothing` as a child process"]
 async fn crash_child() {
-    let (Ok(db), Ok(graph)) = (std::env::var("WA_CRASH_DB"), std::env::var("WA_CRASH_GRAPH")) else { return };
+    let (Ok(db), Ok(graph)) = (
+        std::env::var("WA_CRASH_DB"),
+        std::env::var("WA_CRASH_GRAPH"),
+    ) else {
+        return;
+    };
     let store = Arc::new(SqliteStore::open(&db).await.unwrap());
-    let backend = CloudApiBackend::builder("token", "106540352242922").base_url(graph).build().unwrap();
+    let backend = CloudApiBackend::builder("token", "106540352242922")
+        .base_url(graph)
+        .build()
+        .unwrap();
     let mut config = DispatchConfig::default();
     config.rate_per_second = None;
     config.pair_limit = None;
     config.lease_ms = 2_000;
     config.batch_size = 64;
-    let d = Arc::new(Dispatcher::new(store.clone(), Arc::new(SingleBackend(Arc::new(backend))), Arc::new(SystemClock), config).unwrap());
+    let d = Arc::new(
+        Dispatcher::new(
+            store.clone(),
+            Arc::new(SingleBackend(Arc::new(backend))),
+            Arc::new(SystemClock),
+            config,
+        )
+        .unwrap(),
+    );
     if std::env::var("WA_CRASH_ENQUEUE").is_ok() {
         for chunk in 0..TOTAL / 1000 {
             let items = (0..1000)
                 .map(|i| {
                     let key = format!("crash-{}", chunk * 1000 + i);
-                    let o = Outbound::new(Recipient::parse("+14155552671").unwrap(), Content::text(key.clone())).biz_opaque_callback_data(key);
+                    let o = Outbound::new(
+                        Recipient::parse("+14155552671").unwrap(),
+                        Content::text(key.clone()),
+                    )
+                    .biz_opaque_callback_data(key);
                     EnqueueRequest::new(o)
                 })
                 .collect();
@@ -72,7 +93,10 @@ async fn crash_and_restart_loses_nothing() {
     let app = Router::new().fallback(move |Json(body): Json<Value>| {
         let seen = s2.clone();
         async move {
-            let key = body["biz_opaque_callback_data"].as_str().unwrap_or_default().to_owned();
+            let key = body["biz_opaque_callback_data"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             *seen.lock().unwrap().entry(key.clone()).or_default() += 1;
             Json(json!({"messages": [{"id": format!("wamid.{key}")}]}))
         }
@@ -89,7 +113,10 @@ async fn crash_and_restart_loses_nothing() {
     #[allow(clippy::disallowed_methods)] // a wall-clock deadline for a real child process
     let deadline = Instant::now() + Duration::from_secs(300);
     while distinct() < TOTAL / 3 {
-        assert!(first.try_wait().unwrap().is_none(), "the child finished before it could be killed");
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the child finished before it could be killed"
+        );
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
         assert!(now < deadline, "the child made no progress");
@@ -101,7 +128,9 @@ async fn crash_and_restart_loses_nothing() {
     assert!(at_kill < TOTAL, "killed mid-way");
 
     let mut second = spawn_child(&db, &graph, false);
-    let status = tokio::task::spawn_blocking(move || second.wait().unwrap()).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || second.wait().unwrap())
+        .await
+        .unwrap();
     assert!(status.success(), "the restarted child finishes cleanly");
 
     let seen = seen.lock().unwrap().clone();
@@ -120,11 +149,16 @@ async fn crash_and_restart_loses_nothing() {
         for r in &page {
             assert_eq!(r.status(), Status::Sent);
             let key = r.outbound.biz_opaque_callback_data.as_deref().unwrap();
-            assert_eq!(r.provider_message_id.as_deref(), Some(format!("wamid.{key}").as_str()));
+            assert_eq!(
+                r.provider_message_id.as_deref(),
+                Some(format!("wamid.{key}").as_str())
+            );
             sent += 1;
         }
         filter.after_id = Some(last.id.clone());
     }
     assert_eq!(sent, TOTAL);
-    eprintln!("crash test: killed after {at_kill} distinct sends; {duplicates} duplicate sends after restart");
+    eprintln!(
+        "crash test: killed after {at_kill} distinct sends; {duplicates} duplicate sends after restart"
+    );
 }

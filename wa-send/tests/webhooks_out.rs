@@ -5,14 +5,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use axum::Router;
 use wa_send::outbound::{generate_secret, verify};
 use wa_send::queue::{MemoryStore, QueueStore};
 use wa_send::{
-    Content, DispatchConfig, Dispatcher, EnqueueRequest, ManualClock, MessageStatus, Outbound, Recipient, SingleBackend, StatusUpdate,
-    StubBackend, WebhookTarget, WebhookTargets,
+    Content, DispatchConfig, Dispatcher, EnqueueRequest, ManualClock, MessageStatus, Outbound,
+    Recipient, SingleBackend, StatusUpdate, StubBackend, WebhookTarget, WebhookTargets,
 };
 
 const T0: u64 = 1_750_000_000;
@@ -57,7 +57,13 @@ async fn receiver() -> (String, Arc<Mutex<Received>>) {
     (format!("http://{addr}/hook"), state)
 }
 
-fn dispatcher(url: &str, secret: &str, allow_private: bool, store: Arc<dyn QueueStore>, clock: Arc<ManualClock>) -> Arc<Dispatcher> {
+fn dispatcher(
+    url: &str,
+    secret: &str,
+    allow_private: bool,
+    store: Arc<dyn QueueStore>,
+    clock: Arc<ManualClock>,
+) -> Arc<Dispatcher> {
     let mut c = DispatchConfig::default();
     c.rate_per_second = None;
     c.pair_limit = None;
@@ -65,11 +71,17 @@ fn dispatcher(url: &str, secret: &str, allow_private: bool, store: Arc<dyn Queue
     c.jitter_seed = Some(1);
     let backend = Arc::new(SingleBackend(Arc::new(StubBackend::new_ok())));
     let d = Dispatcher::new(store, backend, clock, c).unwrap();
-    Arc::new(d.with_webhooks(Arc::new(Targets(WebhookTarget { url: url.to_owned(), secret: secret.to_owned() }))))
+    Arc::new(d.with_webhooks(Arc::new(Targets(WebhookTarget {
+        url: url.to_owned(),
+        secret: secret.to_owned(),
+    }))))
 }
 
 fn msg() -> EnqueueRequest {
-    let mut o = Outbound::new(Recipient::parse("+14155552671").unwrap(), Content::text("hi"));
+    let mut o = Outbound::new(
+        Recipient::parse("+14155552671").unwrap(),
+        Content::text("hi"),
+    );
     o.metadata.insert("order".into(), "1234".into());
     EnqueueRequest::new(o)
 }
@@ -83,10 +95,29 @@ async fn every_status_change_is_delivered_signed_and_retried() {
     let d = dispatcher(&url, &secret, true, store.clone(), clock.clone());
     let id = d.enqueue("acct", msg()).await.unwrap().record.id;
     d.run_once().await.unwrap();
-    let wamid = d.get("acct", &id).await.unwrap().provider_message_id.unwrap();
-    d.apply_status(&StatusUpdate::new(wamid.clone(), MessageStatus::Delivered, T0 + 1)).await.unwrap();
-    d.apply_status(&StatusUpdate::new(wamid.clone(), MessageStatus::Delivered, T0 + 1)).await.unwrap(); // duplicate: no event
-    d.apply_status(&StatusUpdate::new(wamid, MessageStatus::Read, T0 + 2)).await.unwrap();
+    let wamid = d
+        .get("acct", &id)
+        .await
+        .unwrap()
+        .provider_message_id
+        .unwrap();
+    d.apply_status(&StatusUpdate::new(
+        wamid.clone(),
+        MessageStatus::Delivered,
+        T0 + 1,
+    ))
+    .await
+    .unwrap();
+    d.apply_status(&StatusUpdate::new(
+        wamid.clone(),
+        MessageStatus::Delivered,
+        T0 + 1,
+    ))
+    .await
+    .unwrap(); // duplicate: no event
+    d.apply_status(&StatusUpdate::new(wamid, MessageStatus::Read, T0 + 2))
+        .await
+        .unwrap();
     received.lock().unwrap().fail_next = 1; // the first delivery attempt fails
     assert_eq!(d.deliver_webhooks_once().await.unwrap(), 3);
     let calls = received.lock().unwrap().calls.clone();
@@ -94,7 +125,16 @@ async fn every_status_change_is_delivered_signed_and_retried() {
     let mut statuses = Vec::new();
     for (headers, body) in &calls {
         let h = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_owned();
-        verify(&secret, &h("webhook-id"), &h("webhook-timestamp"), &h("webhook-signature"), body, T0, 300).unwrap();
+        verify(
+            &secret,
+            &h("webhook-id"),
+            &h("webhook-timestamp"),
+            &h("webhook-signature"),
+            body,
+            T0,
+            300,
+        )
+        .unwrap();
         let v: serde_json::Value = serde_json::from_slice(body).unwrap();
         assert_eq!(v["type"], "message.status");
         assert_eq!(v["data"]["id"], id.as_str());
@@ -105,7 +145,11 @@ async fn every_status_change_is_delivered_signed_and_retried() {
     assert_eq!(statuses, ["delivered", "read", "sent"]);
     // The failed one is retried later with the same webhook-id.
     let failed_id = calls[0].0["webhook-id"].to_str().unwrap().to_owned();
-    assert_eq!(d.deliver_webhooks_once().await.unwrap(), 0, "not before its backoff");
+    assert_eq!(
+        d.deliver_webhooks_once().await.unwrap(),
+        0,
+        "not before its backoff"
+    );
     clock.advance(Duration::from_secs(10));
     assert_eq!(d.deliver_webhooks_once().await.unwrap(), 1);
     let calls = received.lock().unwrap().calls.clone();
@@ -119,15 +163,35 @@ async fn every_status_change_is_delivered_signed_and_retried() {
 async fn private_targets_are_refused_without_the_opt_out() {
     let (url, received) = receiver().await;
     let clock = Arc::new(ManualClock::at_unix(T0));
-    let d = dispatcher(&url, &generate_secret(), false, Arc::new(MemoryStore::new()), clock.clone());
+    let d = dispatcher(
+        &url,
+        &generate_secret(),
+        false,
+        Arc::new(MemoryStore::new()),
+        clock.clone(),
+    );
     d.enqueue("acct", msg()).await.unwrap();
     d.run_once().await.unwrap();
     assert_eq!(d.deliver_webhooks_once().await.unwrap(), 1);
     clock.advance(Duration::from_secs(100_000));
-    assert_eq!(d.deliver_webhooks_once().await.unwrap(), 0, "a forbidden target is not retried");
+    assert_eq!(
+        d.deliver_webhooks_once().await.unwrap(),
+        0,
+        "a forbidden target is not retried"
+    );
     assert!(received.lock().unwrap().calls.is_empty());
-    for bad in ["http://127.0.0.1/x", "http://10.0.0.8/x", "http://[::1]/x", "http://169.254.169.254/latest", "ftp://example.com/x", "http://user:pw@example.com/"] {
-        assert!(wa_send::outbound::check_target(bad, false).await.is_err(), "{bad}");
+    for bad in [
+        "http://127.0.0.1/x",
+        "http://10.0.0.8/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest",
+        "ftp://example.com/x",
+        "http://user:pw@example.com/",
+    ] {
+        assert!(
+            wa_send::outbound::check_target(bad, false).await.is_err(),
+            "{bad}"
+        );
     }
 }
 

@@ -190,6 +190,40 @@ impl BulkOutcome {
     }
 }
 
+/// What a worker decided for one claimed message, applied in the batch's transaction.
+struct Step {
+    id: String,
+    mutation: crate::queue::Mutation,
+    /// Whether a status change (and so a webhook) follows.
+    emit: bool,
+}
+
+impl Step {
+    fn defer(id: String, until: u64) -> Step {
+        // Keep it leased until it may go: no status change, re-claimed when the lease ends.
+        Step {
+            id,
+            emit: false,
+            mutation: Box::new(move |r: &mut MessageRecord| {
+                r.lease_until = Some(until);
+                true
+            }),
+        }
+    }
+
+    fn failed(id: String, now: u64, code: &'static str, message: String) -> Step {
+        Step {
+            id,
+            emit: true,
+            mutation: Box::new(move |r: &mut MessageRecord| {
+                r.lease_until = None;
+                r.updated_at = now;
+                r.lifecycle.fail(Status::Failed, now, code, &message)
+            }),
+        }
+    }
+}
+
 /// Sends queued messages through backends.
 pub struct Dispatcher {
     store: Arc<dyn QueueStore>,
@@ -451,7 +485,8 @@ impl Dispatcher {
         Ok(record)
     }
 
-    /// Claims due messages and sends them (concurrently); returns how many were claimed.
+    /// Claims due messages, sends them concurrently, and records every outcome in one
+    /// store transaction; returns how many were claimed.
     ///
     /// # Errors
     /// A store code; send failures are recorded on the messages, never returned.
@@ -467,78 +502,72 @@ impl Dispatcher {
             let me = Arc::clone(self);
             tasks.spawn(async move { me.process(record, now).await });
         }
-        let mut first_error = None;
+        let mut steps = Vec::with_capacity(n);
         while let Some(done) = tasks.join_next().await {
-            if let Ok(Err(e)) = done {
-                first_error.get_or_insert(e);
+            // A panicked task leaves its message leased; it is re-claimed after the lease.
+            if let Ok(step) = done {
+                steps.push(step);
             }
         }
-        first_error.map_or(Ok(n), Err)
-    }
-
-    async fn defer(&self, id: &str, until: u64) -> Result<(), SendError> {
-        self.store
-            .update(
-                id,
-                Box::new(move |r: &mut MessageRecord| {
-                    r.lease_until = Some(until);
-                    true
-                }),
-            )
+        let emits: Vec<bool> = steps.iter().map(|s| s.emit).collect();
+        let results = self
+            .store
+            .update_many(steps.into_iter().map(|s| (s.id, s.mutation)).collect())
             .await?;
-        Ok(())
+        let done = self.now().max(now);
+        for (result, emit) in results.into_iter().zip(emits) {
+            if let (Some((record, true)), true) = (result, emit) {
+                self.emit(&record, done).await?;
+            }
+        }
+        Ok(n)
     }
 
-    async fn process(&self, record: MessageRecord, now: u64) -> Result<(), SendError> {
+    async fn process(&self, record: MessageRecord, now: u64) -> Step {
         let account = record.account.clone();
         let Some(backend) = self.router.backend_for(&account) else {
-            return self
-                .finish_failed(
-                    &record.id,
-                    now,
-                    "backend_unavailable",
-                    "no delivery backend for this account",
-                )
-                .await;
+            return Step::failed(
+                record.id,
+                now,
+                "backend_unavailable",
+                "no delivery backend for this account".to_owned(),
+            );
         };
         let allowed = lock(&self.breakers)
             .entry(account.clone())
             .or_default()
             .allow(now);
         if let Err(wait) = allowed {
-            return self.defer(&record.id, now + wait).await;
+            return Step::defer(record.id, now + wait);
         }
         let recipient = record.outbound.recipient.to_string();
         let paced = lock(&self.pacing).try_acquire(&account, &recipient, now);
         if let Err(wait) = paced {
             // Not sent: give the half-open probe back.
             self.release_probe(&account);
-            return self.defer(&record.id, now + wait).await;
+            return Step::defer(record.id, now + wait);
         }
         let result = backend.send(&record.outbound).await;
         let done = self.now().max(now);
         match result {
             Ok(receipt) => {
                 lock(&self.breakers).entry(account).or_default().success();
-                let (updated, _) = self
-                    .store
-                    .update(
-                        &record.id,
-                        Box::new(move |r: &mut MessageRecord| {
-                            r.attempts += 1;
-                            r.lease_until = None;
-                            r.provider_message_id = Some(receipt.provider_message_id);
-                            r.backend = Some(receipt.backend);
-                            r.updated_at = done;
-                            r.lifecycle.advance(Status::Sent, done);
-                            true
-                        }),
-                    )
-                    .await?
-                    .ok_or(SendError::NotFound)?;
-                self.emit(&updated, done).await
+                Step {
+                    id: record.id,
+                    emit: true,
+                    mutation: Box::new(move |r: &mut MessageRecord| {
+                        r.attempts += 1;
+                        r.lease_until = None;
+                        r.provider_message_id = Some(receipt.provider_message_id);
+                        r.backend = Some(receipt.backend);
+                        r.updated_at = done;
+                        // A status webhook may already have moved it further: keep that.
+                        r.lifecycle.advance(Status::Sent, done);
+                        true
+                    }),
+                }
             }
-            Err(error) => self.failed_attempt(record, &recipient, error, done).await,
+            Err(error) => self.failed_attempt(record, &recipient, &error, done),
         }
     }
 
@@ -549,13 +578,13 @@ impl Dispatcher {
         }
     }
 
-    async fn failed_attempt(
+    fn failed_attempt(
         &self,
         record: MessageRecord,
         recipient: &str,
-        error: DeliveryError,
+        error: &DeliveryError,
         now: u64,
-    ) -> Result<(), SendError> {
+    ) -> Step {
         let account = record.account.clone();
         let class = error.class();
         {
@@ -584,7 +613,7 @@ impl Dispatcher {
             }
         }
         let attempts = record.attempts + 1;
-        let (code, message) = (error.code().to_owned(), error.to_string());
+        let (code, message) = (error.code(), error.to_string());
         if class.is_retryable() && attempts < self.config.max_attempts {
             let random = splitmix(&mut lock(&self.jitter));
             let delay = backoff(
@@ -594,61 +623,26 @@ impl Dispatcher {
                 random,
             )
             .max(hint.unwrap_or(0));
-            let (updated, _) = self
-                .store
-                .update(
-                    &record.id,
-                    Box::new(move |r: &mut MessageRecord| {
-                        r.attempts = attempts;
-                        r.lease_until = None;
-                        r.next_attempt_at = now + delay;
-                        r.updated_at = now;
-                        r.lifecycle.fail(Status::Retrying, now, &code, &message);
-                        true
-                    }),
-                )
-                .await?
-                .ok_or(SendError::NotFound)?;
-            return self.emit(&updated, now).await;
-        }
-        let (updated, _) = self
-            .store
-            .update(
-                &record.id,
-                Box::new(move |r: &mut MessageRecord| {
+            return Step {
+                id: record.id,
+                emit: true,
+                mutation: Box::new(move |r: &mut MessageRecord| {
                     r.attempts = attempts;
                     r.lease_until = None;
+                    r.next_attempt_at = now + delay;
                     r.updated_at = now;
-                    r.lifecycle.fail(Status::Failed, now, &code, &message);
+                    r.lifecycle.fail(Status::Retrying, now, code, &message);
                     true
                 }),
-            )
-            .await?
-            .ok_or(SendError::NotFound)?;
-        self.emit(&updated, now).await
-    }
-
-    async fn finish_failed(
-        &self,
-        id: &str,
-        now: u64,
-        code: &'static str,
-        message: &'static str,
-    ) -> Result<(), SendError> {
-        let updated = self
-            .store
-            .update(
-                id,
-                Box::new(move |r: &mut MessageRecord| {
-                    r.lease_until = None;
-                    r.lifecycle.fail(Status::Failed, now, code, message)
-                }),
-            )
-            .await?;
-        match updated {
-            Some((r, true)) => self.emit(&r, now).await,
-            _ => Ok(()),
+            };
         }
+        let mut step = Step::failed(record.id, now, code, message);
+        let inner = step.mutation;
+        step.mutation = Box::new(move |r: &mut MessageRecord| {
+            r.attempts = attempts;
+            inner(r)
+        });
+        step
     }
 
     /// Applies a Meta status webhook to the stored message it refers to. Duplicates and

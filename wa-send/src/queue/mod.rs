@@ -227,6 +227,9 @@ impl StoreError {
     }
 }
 
+/// The result of an update: the record after it and whether it changed; `None` if absent.
+pub type Updated = Option<(MessageRecord, bool)>;
+
 /// A change applied atomically to one record; returns whether it changed anything.
 pub type Mutation = Box<dyn FnOnce(&mut MessageRecord) -> bool + Send>;
 
@@ -261,6 +264,21 @@ pub trait QueueStore: Send + Sync + fmt::Debug {
         id: &str,
         mutation: Mutation,
     ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>>;
+
+    /// Applies several mutations, in order, in one transaction where the store has them
+    /// (one durable write per worker round instead of one per message).
+    fn update_many(
+        &self,
+        changes: Vec<(String, Mutation)>,
+    ) -> BoxFuture<'_, Result<Vec<Updated>, StoreError>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(changes.len());
+            for (id, mutation) in changes {
+                out.push(self.update(&id, mutation).await?);
+            }
+            Ok(out)
+        })
+    }
 
     /// The id of the record sent with `provider_message_id`.
     fn find_by_provider_id(

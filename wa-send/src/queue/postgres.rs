@@ -5,8 +5,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 use super::{
-    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery, decode,
-    encode, state_str,
+    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, Updated,
+    WebhookDelivery, decode, encode, state_str,
 };
 use crate::BoxFuture;
 
@@ -208,6 +208,33 @@ impl PostgresStore {
         Ok(Some((r, changed)))
     }
 
+    async fn update_many_impl(
+        &self,
+        changes: Vec<(String, Mutation)>,
+    ) -> Result<Vec<Updated>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut out = Vec::with_capacity(changes.len());
+        for (id, mutation) in changes {
+            let row = sqlx::query("SELECT body FROM wa_messages WHERE id = $1 FOR UPDATE")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            let Some(row) = row else {
+                out.push(None);
+                continue;
+            };
+            let mut r: MessageRecord = decode(&id, row.get::<&str, _>(0))?;
+            let changed = mutation(&mut r);
+            if changed {
+                Self::write(&mut tx, &r).await?;
+            }
+            out.push(Some((r, changed)));
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(out)
+    }
+
     async fn list_impl(&self, f: &ListFilter) -> Result<Vec<MessageRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, body FROM wa_messages WHERE account = $1 AND ($2::text IS NULL OR batch_id = $2) \
@@ -308,6 +335,13 @@ impl QueueStore for PostgresStore {
     ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
         let id = id.to_owned();
         Box::pin(async move { self.update_impl(&id, mutation).await })
+    }
+
+    fn update_many(
+        &self,
+        changes: Vec<(String, Mutation)>,
+    ) -> BoxFuture<'_, Result<Vec<Updated>, StoreError>> {
+        Box::pin(self.update_many_impl(changes))
     }
 
     fn find_by_provider_id(

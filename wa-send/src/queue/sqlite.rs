@@ -8,8 +8,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery, decode,
-    encode, state_str,
+    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, Updated,
+    WebhookDelivery, decode, encode, state_str,
 };
 use crate::BoxFuture;
 
@@ -189,6 +189,33 @@ impl SqliteStore {
         Ok(Some((r, changed)))
     }
 
+    async fn update_many_impl(
+        &self,
+        changes: Vec<(String, Mutation)>,
+    ) -> Result<Vec<Updated>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut out = Vec::with_capacity(changes.len());
+        for (id, mutation) in changes {
+            let row = sqlx::query("SELECT body FROM wa_messages WHERE id = ?")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            let Some(row) = row else {
+                out.push(None);
+                continue;
+            };
+            let mut r: MessageRecord = decode(&id, row.get::<&str, _>(0))?;
+            let changed = mutation(&mut r);
+            if changed {
+                Self::write(&mut tx, &r).await?;
+            }
+            out.push(Some((r, changed)));
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(out)
+    }
+
     async fn list_impl(&self, f: &ListFilter) -> Result<Vec<MessageRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, body FROM wa_messages WHERE account = ? AND (? IS NULL OR batch_id = ?) AND (? IS NULL OR status = ?) \
@@ -290,6 +317,13 @@ impl QueueStore for SqliteStore {
     ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
         let id = id.to_owned();
         Box::pin(async move { self.update_impl(&id, mutation).await })
+    }
+
+    fn update_many(
+        &self,
+        changes: Vec<(String, Mutation)>,
+    ) -> BoxFuture<'_, Result<Vec<Updated>, StoreError>> {
+        Box::pin(self.update_many_impl(changes))
     }
 
     fn find_by_provider_id(
