@@ -7,7 +7,8 @@
 //! 3. `SqliteStore` + `CloudApiBackend` against a fake Graph API on 127.0.0.1.
 //!
 //! `cargo bench -p wa-benches --bench dispatch` (pacing off: this measures the machinery,
-//! not Meta's 80 msg/s default).
+//! not Meta's 80 msg/s default). `WA_BENCH_ONLY=memory|sqlite|cloud` runs one pipeline
+//! alone, for a peak RSS that earlier pipelines' freed memory cannot inflate.
 #![allow(missing_docs, clippy::disallowed_methods)] // a bench binary; wall-clock timing is its purpose
 
 use std::sync::Arc;
@@ -111,13 +112,21 @@ fn main() {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let dir = tempfile::tempdir().unwrap();
 
+        let only = std::env::var("WA_BENCH_ONLY").unwrap_or_default();
+        let wanted = |name: &str| only.is_empty() || only == name;
         let mut phases = Vec::new();
-        phases.push(run("memory + dry-run (baseline)", n, Arc::new(MemoryStore::new()), Arc::new(DryRunBackend::new())).await);
-        let sqlite = Arc::new(SqliteStore::open(dir.path().join("a.db")).await.unwrap());
-        phases.push(run("sqlite + dry-run", n, sqlite, Arc::new(DryRunBackend::new())).await);
-        let sqlite = Arc::new(SqliteStore::open(dir.path().join("b.db")).await.unwrap());
-        let cloud = CloudApiBackend::builder("token", "106540352242922").base_url(graph).build().unwrap();
-        phases.push(run("sqlite + Cloud API (loopback fake)", n, sqlite, Arc::new(cloud)).await);
+        if wanted("memory") {
+            phases.push(run("memory + dry-run (baseline)", n, Arc::new(MemoryStore::new()), Arc::new(DryRunBackend::new())).await);
+        }
+        if wanted("sqlite") {
+            let sqlite = Arc::new(SqliteStore::open(dir.path().join("a.db")).await.unwrap());
+            phases.push(run("sqlite + dry-run", n, sqlite, Arc::new(DryRunBackend::new())).await);
+        }
+        if wanted("cloud") {
+            let sqlite = Arc::new(SqliteStore::open(dir.path().join("b.db")).await.unwrap());
+            let cloud = CloudApiBackend::builder("token", "106540352242922").base_url(graph).build().unwrap();
+            phases.push(run("sqlite + Cloud API (loopback fake)", n, sqlite, Arc::new(cloud)).await);
+        }
 
         let base = phases[0].dispatch.as_secs_f64() + phases[0].enqueue.as_secs_f64();
         println!("{n} messages, enqueue → dispatch → sent (pacing off)");

@@ -1,6 +1,6 @@
 //! An in-memory [`QueueStore`]: everything behind one mutex.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
@@ -9,9 +9,23 @@ use super::{
 };
 use crate::BoxFuture;
 
+/// When a record may next be claimed, if ever.
+fn due_key(r: &MessageRecord) -> Option<(u64, String)> {
+    use crate::lifecycle::Status;
+    match r.status() {
+        Status::Queued | Status::Scheduled | Status::Retrying => {
+            Some((r.next_attempt_at, r.id.clone()))
+        }
+        Status::Processing => Some((r.lease_until.unwrap_or(0), r.id.clone())),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     messages: BTreeMap<String, MessageRecord>,
+    /// Claimable records by (due time, id), so claims do not scan everything.
+    due: BTreeSet<(u64, String)>,
     keys: HashMap<(String, String), String>,
     provider_ids: HashMap<String, String>,
     webhooks: BTreeMap<String, WebhookDelivery>,
@@ -29,6 +43,18 @@ struct Inner {
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore(Mutex<Inner>);
+
+impl Inner {
+    fn put(&mut self, record: MessageRecord) {
+        if let Some(old) = self.messages.get(&record.id).and_then(due_key) {
+            self.due.remove(&old);
+        }
+        if let Some(key) = due_key(&record) {
+            self.due.insert(key);
+        }
+        self.messages.insert(record.id.clone(), record);
+    }
+}
 
 impl MemoryStore {
     /// An empty store.
@@ -61,14 +87,14 @@ impl QueueStore for MemoryStore {
             }
             inner.keys.insert(k, record.id.clone());
         }
-        inner.messages.insert(record.id.clone(), record.clone());
+        inner.put(record.clone());
         ready(Ok(Inserted::Created(record)))
     }
 
     fn insert_batch(&self, records: Vec<MessageRecord>) -> BoxFuture<'_, Result<(), StoreError>> {
         let mut inner = self.lock();
         for r in records {
-            inner.messages.insert(r.id.clone(), r);
+            inner.put(r);
         }
         ready(Ok(()))
     }
@@ -80,19 +106,21 @@ impl QueueStore for MemoryStore {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
         let mut inner = self.lock();
-        let mut due: Vec<(u64, String)> = inner
-            .messages
-            .values()
-            .filter(|m| m.is_due(now))
-            .map(|m| (m.next_attempt_at, m.id.clone()))
+        let ids: Vec<String> = inner
+            .due
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .take(limit)
+            .map(|(_, id)| id.clone())
             .collect();
-        due.sort();
-        let mut out = Vec::new();
-        for (_, id) in due.into_iter().take(limit) {
-            if let Some(m) = inner.messages.get_mut(&id) {
-                m.claim(now, lease_ms);
-                out.push(m.clone());
-            }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(mut m) = inner.messages.get(&id).cloned() else {
+                continue;
+            };
+            m.claim(now, lease_ms);
+            out.push(m.clone());
+            inner.put(m);
         }
         ready(Ok(out))
     }
@@ -103,15 +131,17 @@ impl QueueStore for MemoryStore {
         mutation: Mutation,
     ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
         let mut inner = self.lock();
-        let result = match inner.messages.get_mut(id) {
+        let result = match inner.messages.get(id).cloned() {
             None => None,
-            Some(m) => {
-                let changed = mutation(m);
-                let snapshot = m.clone();
-                if let Some(pid) = &snapshot.provider_message_id {
-                    inner.provider_ids.insert(pid.clone(), snapshot.id.clone());
+            Some(mut m) => {
+                let changed = mutation(&mut m);
+                if let Some(pid) = &m.provider_message_id {
+                    inner.provider_ids.insert(pid.clone(), m.id.clone());
                 }
-                Some((snapshot, changed))
+                if changed {
+                    inner.put(m.clone());
+                }
+                Some((m, changed))
             }
         };
         ready(Ok(result))
