@@ -56,6 +56,63 @@ pub struct Config {
     /// The date the notice was last reviewed (shown as `noticeDate`).
     #[arg(long, env = "WA_USERNAME_NOTICE_DATE", default_value = DEFAULT_NOTICE_DATE)]
     pub username_notice_date: String,
+
+    /// SQLite file for accounts and the message queue.
+    #[arg(long, env = "WA_DATABASE", default_value = "wa-kit.db")]
+    pub database: std::path::PathBuf,
+
+    /// 64 hex characters: encrypts stored provider secrets (ChaCha20-Poly1305). Without it
+    /// secrets are stored unencrypted and a warning is logged.
+    #[arg(long, env = "WA_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Meta Graph API host (tests point it at a local fake).
+    #[arg(
+        long,
+        env = "WA_GRAPH_BASE_URL",
+        default_value = "https://graph.facebook.com"
+    )]
+    pub graph_base_url: String,
+
+    /// Meta Graph API version.
+    #[arg(long, env = "WA_GRAPH_VERSION", default_value = "v24.0")]
+    pub graph_version: String,
+
+    /// WSAPI host.
+    #[arg(
+        long,
+        env = "WA_WSAPI_BASE_URL",
+        default_value = "https://api.wsapi.chat"
+    )]
+    pub wsapi_base_url: String,
+
+    /// Meta app secret: verifies `X-Hub-Signature-256` on `POST /webhooks/whatsapp`.
+    #[arg(long, env = "WA_META_APP_SECRET", hide_env_values = true)]
+    pub meta_app_secret: Option<String>,
+
+    /// Token Meta must present in the `GET /webhooks/whatsapp` handshake.
+    #[arg(long, env = "WA_META_VERIFY_TOKEN", hide_env_values = true)]
+    pub meta_verify_token: Option<String>,
+
+    /// Business number for verification links of accounts that saved none.
+    #[arg(long, env = "WA_DEFAULT_BUSINESS_PHONE")]
+    pub default_business_phone: Option<String>,
+
+    /// Messages per second per sending account (1-1000).
+    #[arg(long, env = "WA_DISPATCH_RATE", default_value_t = 80, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub dispatch_rate: u32,
+
+    /// Multiplies every plan's per-minute limit (load tests).
+    #[arg(long, env = "WA_PLAN_LIMIT_MULTIPLIER", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub plan_limit_multiplier: u32,
+
+    /// Allow webhooks and callbacks to private/loopback addresses. For tests only.
+    #[arg(long, env = "WA_ALLOW_PRIVATE_TARGETS")]
+    pub allow_private_targets: bool,
+
+    /// How often idle workers look for due messages, in milliseconds.
+    #[arg(long, env = "WA_POLL_MS", default_value_t = 200)]
+    pub poll_ms: u64,
 }
 
 impl Default for Config {

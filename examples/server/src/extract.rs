@@ -26,6 +26,14 @@ pub struct StrictQuery<T> {
 }
 
 impl<T> StrictQuery<T> {
+    /// From values already parsed with [`parse_query`].
+    pub fn from_values(values: HashMap<&'static str, String>) -> Self {
+        StrictQuery {
+            values,
+            _spec: std::marker::PhantomData,
+        }
+    }
+
     /// An optional parameter as given (an empty value is a value, and is validated).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)

@@ -1,5 +1,6 @@
-//! `cargo run -p wa-server-example` serves on 127.0.0.1:8080; `--help` lists every flag
-//! and its environment variable.
+//! `cargo run -p wa-server-example` serves on 127.0.0.1:8080 with a local SQLite file
+//! (`wa-kit.db`) and the dry-run backend for accounts without Meta credentials; `--help`
+//! lists every flag and its environment variable.
 
 use std::net::SocketAddr;
 
@@ -18,12 +19,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     // Load libphonenumber metadata before accepting traffic, so no request pays for it.
     wa_validate::phone::warm_up();
+    let (send, statuses) = wa_server_example::send_api::open(&config)
+        .await
+        .map_err(|e| format!("send API: {e}"))?;
+    let dispatcher = send.dispatcher.clone();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    tracing::info!(addr = %listener.local_addr()?, "wa-kit server listening");
-    let service = app(AppState::new(config)).into_make_service_with_connect_info::<SocketAddr>();
+    tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "wa-kit server listening");
+    let poll = std::time::Duration::from_millis(config.poll_ms.max(10));
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(dispatcher.clone().run(poll, async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    }));
+    tokio::spawn(wa_server_example::send_api::apply_dry_run_statuses(
+        dispatcher, statuses,
+    ));
+    let service = app(AppState::new(config).with_send(send))
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // Let the workers finish their round; unfinished messages keep their leases and are
+    // claimed again on the next start.
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), workers).await;
     Ok(())
 }
 

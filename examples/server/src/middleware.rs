@@ -110,6 +110,7 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
 /// Adds a strong `ETag` to successful GET responses and answers `If-None-Match` with 304.
 pub async fn etag(req: Request, next: Next) -> Response {
     let is_get = matches!(*req.method(), Method::GET | Method::HEAD);
+    let private = req.headers().contains_key(header::AUTHORIZATION);
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -128,10 +129,16 @@ pub async fn etag(req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&tag) {
         parts.headers.insert(header::ETAG, v);
     }
+    // Answers to authenticated requests are never stored by shared caches.
+    let default = if private {
+        "private, no-cache"
+    } else {
+        "public, max-age=60"
+    };
     parts
         .headers
         .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("public, max-age=60"));
+        .or_insert(HeaderValue::from_static(default));
     if if_none_match.is_some_and(|inm| etag_matches(&inm, &tag)) {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_LENGTH);

@@ -29,7 +29,8 @@ pub struct Limit {
 }
 
 impl Limit {
-    fn new(per_minute: u32) -> Self {
+    /// A limit of `per_minute` requests per minute per IP.
+    pub fn new(per_minute: u32) -> Self {
         let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Limit {
             per_minute: n.get(),
@@ -57,6 +58,10 @@ pub struct AppState {
     pub json_limit: Arc<Limit>,
     /// Limits for the QR endpoint.
     pub qr_limit: Arc<Limit>,
+    /// The send and verification APIs (absent: those routes answer 503).
+    pub send: Option<Arc<crate::send_api::SendState>>,
+    /// Registrations per IP.
+    pub register_limit: Arc<Limit>,
     qr_cache: Arc<Mutex<LruCache<String, CachedImage>>>,
     qr_renders: Arc<AtomicU64>,
 }
@@ -69,10 +74,19 @@ impl AppState {
         AppState {
             json_limit: Arc::new(Limit::new(config.rate_limit_json)),
             qr_limit: Arc::new(Limit::new(config.rate_limit_qr)),
+            send: None,
+            register_limit: Arc::new(Limit::new(5)),
             qr_cache: Arc::new(Mutex::new(LruCache::new(entries))),
             qr_renders: Arc::new(AtomicU64::new(0)),
             config: Arc::new(config),
         }
+    }
+
+    /// With the send and verification APIs.
+    #[must_use]
+    pub fn with_send(mut self, send: crate::send_api::SendState) -> Self {
+        self.send = Some(Arc::new(send));
+        self
     }
 
     /// A cached image, if this exact request was rendered before.

@@ -61,6 +61,12 @@ pub struct WebhookTarget {
 pub trait WebhookTargets: Send + Sync + fmt::Debug {
     /// The target of `account`, if it set one.
     fn target_for(&self, account: &str) -> Option<WebhookTarget>;
+
+    /// The secret that signs `account`'s deliveries (also those pushed with
+    /// [`Dispatcher::push_webhook`] to other URLs). Defaults to the target's secret.
+    fn secret_for(&self, account: &str) -> Option<String> {
+        self.target_for(account).map(|t| t.secret)
+    }
 }
 
 /// Dispatcher settings; [`DispatchConfig::default`] documents each default.
@@ -744,6 +750,35 @@ impl Dispatcher {
         };
         self.store.push_webhook(delivery).await?;
         Ok(())
+    }
+
+    /// Queues a signed delivery of `body` to `url` for `account` (e.g. a verification
+    /// callback): persisted, retried and guarded like status webhooks.
+    ///
+    /// # Errors
+    /// A store code.
+    pub async fn push_webhook(
+        &self,
+        account: &str,
+        url: &str,
+        body: String,
+    ) -> Result<String, SendError> {
+        let now = self.now();
+        let delivery = WebhookDelivery {
+            id: new_id("whd", now),
+            account: account.to_owned(),
+            url: url.to_owned(),
+            body,
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: None,
+            state: WebhookState::Pending,
+            last_error: None,
+        };
+        let id = delivery.id.clone();
+        self.store.push_webhook(delivery).await?;
+        Ok(id)
     }
 
     /// Delivers due status webhooks once; returns how many were attempted.

@@ -50,22 +50,17 @@ async fn attempt(
     delivery: &WebhookDelivery,
     now: u64,
 ) -> Result<(), (String, bool)> {
-    let target = d
+    let secret = d
         .targets
         .as_ref()
-        .and_then(|t| t.target_for(&delivery.account))
-        .ok_or(("the account has no webhook".to_owned(), false))?;
+        .and_then(|t| t.secret_for(&delivery.account))
+        .ok_or(("the account has no signing secret".to_owned(), false))?;
     let (host, addrs) = check_target(&delivery.url, d.config.allow_private_webhook_targets)
         .await
         .map_err(|e| (e.to_string(), false))?;
     let timestamp = now / 1000;
-    let signature = sign(
-        &target.secret,
-        &delivery.id,
-        timestamp,
-        delivery.body.as_bytes(),
-    )
-    .map_err(|e| (e.to_string(), false))?;
+    let signature = sign(&secret, &delivery.id, timestamp, delivery.body.as_bytes())
+        .map_err(|e| (e.to_string(), false))?;
     let mut builder = reqwest::Client::builder()
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none());

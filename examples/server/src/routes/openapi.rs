@@ -12,7 +12,7 @@ use crate::error::{ErrorBody, ErrorDetail, SERVER_CODES};
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(
-        title = "wa-kit link API",
+        title = "wa-kit API",
         description = "WhatsApp links, validation and QR codes. No key; CORS on; per-IP rate limits with \
 X-RateLimit-Limit / X-RateLimit-Remaining / X-RateLimit-Reset on every response and 429 + Retry-After when exceeded. \
 Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
@@ -28,17 +28,66 @@ Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         openapi_json,
         super::health::healthz,
         super::health::readyz,
+        super::account::register,
+        super::account::me,
+        super::account::rotate_key,
+        super::account::put_credentials,
+        super::account::delete_credentials,
+        super::account::verify_credentials,
+        super::account::put_webhook,
+        super::send::send_message,
+        super::send::bulk,
+        super::send::get_message,
+        super::send::list,
+        super::send::cancel,
+        super::inbound::handshake,
+        super::inbound::events,
+        super::verification::issue,
+        super::verification::get_one,
     ),
-    components(schemas(ErrorBody, ErrorDetail, super::qr::QrFormat, super::qr::QrStyle)),
+    modifiers(&ApiKeyScheme),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        super::qr::QrFormat,
+        super::qr::QrStyle,
+        crate::send_api::SendErrorBody,
+        crate::send_api::FieldError,
+        super::send::MessageView,
+        super::send::TimelineView,
+    )),
     tags(
         (name = "links", description = "Click-to-chat links"),
         (name = "validate", description = "Validation of usernames, keys and phone numbers"),
         (name = "qr", description = "QR codes"),
         (name = "meta", description = "This document"),
         (name = "health", description = "Probes"),
+        (name = "accounts", description = "Accounts, API keys, credentials and webhook targets"),
+        (name = "send", description = "The send API: queue, lifecycle, bulk, idempotency"),
+        (name = "verification", description = "Reverse-OTP verification (WhatAuth-compatible)"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `api_key` bearer scheme the send API uses.
+#[derive(Debug)]
+struct ApiKeyScheme;
+
+impl utoipa::Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sk_live_<48 hex>")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The document as JSON (built once).
 pub fn document() -> &'static serde_json::Value {
@@ -47,7 +96,7 @@ pub fn document() -> &'static serde_json::Value {
         let mut doc = ApiDoc::openapi();
         let mut text = doc.info.description.take().unwrap_or_default();
         text.push_str("\n\n## Error codes\n\n| code | status | meaning |\n|---|---|---|\n");
-        for (code, status) in SERVER_CODES {
+        for (code, status) in SERVER_CODES.iter().chain(crate::send_api::SEND_API_CODES) {
             text.push_str(&format!(
                 "| `{code}` | {status} | see the server's error module |\n"
             ));
@@ -60,6 +109,15 @@ pub fn document() -> &'static serde_json::Value {
         for (code, meaning) in crates.iter().flat_map(|c| c.iter()) {
             let status = if *code == "qr_png_encoding" { 500 } else { 400 };
             text.push_str(&format!("| `{code}` | {status} | {meaning} |\n"));
+        }
+        let send_codes = wa_send::MessageError::ALL_CODES
+            .iter()
+            .chain(wa_send::DeliveryError::ALL_CODES)
+            .chain(wa_send::SendError::ALL_CODES)
+            .chain(wa_send::WebhookError::ALL_CODES)
+            .chain(wa_send::outbound::OutboundWebhookError::ALL_CODES);
+        for code in send_codes {
+            text.push_str(&format!("| `{code}` | see each operation | wa-send |\n"));
         }
         doc.info.description = Some(text);
         serde_json::to_value(doc).unwrap_or_default()
