@@ -13,7 +13,10 @@ fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
 # Limits high enough that fuzzing is not throttled (429 is still documented and allowed).
-"$BIN" --bind "127.0.0.1:$PORT" --rate-limit-json 1000000 --rate-limit-qr 1000000 >target/conformance-server.log 2>&1 &
+rm -f target/conformance.db*
+"$BIN" --bind "127.0.0.1:$PORT" --rate-limit-json 1000000 --rate-limit-qr 1000000 \
+    --database target/conformance.db --meta-app-secret conformance --meta-verify-token conformance \
+    --default-business-phone "+14155550000" --plan-limit-multiplier 1000 >target/conformance-server.log 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -21,6 +24,9 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 curl -fsS "$BASE/api/v1/openapi.json" -o target/openapi.json
+# A registered key, so the authenticated operations are exercised past the auth check.
+KEY=$(curl -fsS -X POST "$BASE/auth/register" -H 'content-type: application/json' \
+    -d '{"name":"conformance","email":"ci@example.com"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["apiKey"])')
 "$VENV/bin/openapi-spec-validator" target/openapi.json
 # positive_data_acceptance is left out: the schema cannot express WhatsApp's username rules
 # or libphonenumber validity, so schema-valid strings may get a documented 400 with a code.
@@ -28,4 +34,5 @@ curl -fsS "$BASE/api/v1/openapi.json" -o target/openapi.json
 # content types, negative data rejected.
 timeout 300 "$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" \
     --checks all --exclude-checks positive_data_acceptance \
-    --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --seed 20261123 --no-color
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --seed 20261123 --no-color \
+    -H "Authorization: Bearer $KEY"

@@ -477,12 +477,44 @@ async fn openapi_documents_every_route_and_code() {
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
+    for p in [
+        "/auth/register",
+        "/auth/me",
+        "/auth/me/rotate-key",
+        "/auth/me/credentials",
+        "/auth/me/credentials/verify",
+        "/auth/me/webhook",
+        "/send-message",
+        "/messages/bulk",
+        "/messages",
+        "/messages/{id}",
+        "/messages/{id}/cancel",
+        "/webhooks/whatsapp",
+        "/api/v1/verification_code",
+        "/api/v1/verification_code/{id}",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    // Every operation documents its errors; rate-limited ones their 429.
     for (p, item) in paths {
-        if p.starts_with("/api/") {
-            assert!(item["get"]["responses"]["429"].is_object(), "{p} lacks 429");
-            assert!(item["get"]["responses"]["400"].is_object(), "{p} lacks 400");
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            if p.starts_with("/api/")
+                || p.starts_with("/auth/")
+                || p.starts_with("/messages")
+                || p == "/send-message"
+            {
+                assert!(responses.contains_key("429"), "{method} {p} lacks 429");
+            }
+            if p != "/healthz" && p != "/readyz" {
+                assert!(
+                    responses.keys().any(|k| k.starts_with('4')),
+                    "{method} {p} documents no 4xx"
+                );
+            }
         }
     }
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
     let qr_params: Vec<&str> = paths["/api/v1/qr"]["get"]["parameters"]
         .as_array()
         .unwrap()
@@ -502,7 +534,14 @@ async fn openapi_documents_every_route_and_code() {
         .map(|(c, _)| *c)
         .chain(wa_validate::Error::ALL_CODES.iter().map(|(c, _)| *c))
         .chain(wa_links::Error::ALL_CODES.iter().map(|(c, _)| *c))
-        .chain(wa_qr::Error::ALL_CODES.iter().map(|(c, _)| *c));
+        .chain(wa_qr::Error::ALL_CODES.iter().map(|(c, _)| *c))
+        .chain(
+            wa_server_example::send_api::SEND_API_CODES
+                .iter()
+                .map(|(c, _)| *c),
+        )
+        .chain(wa_send::SendError::ALL_CODES.iter().copied())
+        .chain(wa_send::DeliveryError::ALL_CODES.iter().copied());
     for code in codes {
         assert!(
             description.contains(&format!("`{code}`")),
