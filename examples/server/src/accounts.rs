@@ -149,6 +149,9 @@ pub struct Registry {
     settings: BackendSettings,
     dry_run: SharedBackend,
     inner: RwLock<(HashMap<String, Entry>, HashMap<String, String>)>,
+    failed: std::sync::Mutex<
+        Option<tokio::sync::mpsc::UnboundedSender<wa_send::queue::WebhookDelivery>>,
+    >,
 }
 
 impl std::fmt::Debug for Registry {
@@ -217,6 +220,7 @@ impl Registry {
             settings,
             dry_run,
             inner: RwLock::new((HashMap::new(), HashMap::new())),
+            failed: std::sync::Mutex::new(None),
         };
         for row in rows {
             let account: Account = serde_json::from_str(row.get::<&str, _>(0)).map_err(db)?;
@@ -362,6 +366,18 @@ impl Registry {
             .map(|e| e.account.clone())
     }
 
+    /// Where finished deliveries are reported (verification callbacks then turn into the
+    /// `response_message` or `failure_message` reply).
+    pub fn report_failures_to(
+        &self,
+        tx: tokio::sync::mpsc::UnboundedSender<wa_send::queue::WebhookDelivery>,
+    ) {
+        *self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+    }
+
     /// The secrets box.
     pub fn secrets(&self) -> &SecretBox {
         &self.secrets
@@ -401,6 +417,17 @@ impl WebhookTargets for Registry {
 
     fn secret_for(&self, account: &str) -> Option<String> {
         signing_secret(self, account)
+    }
+
+    fn delivery_finished(&self, delivery: &wa_send::queue::WebhookDelivery) {
+        if let Some(tx) = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            let _ = tx.send(delivery.clone());
+        }
     }
 }
 

@@ -110,6 +110,10 @@ pub struct Config {
     #[arg(long, env = "WA_ALLOW_PRIVATE_TARGETS")]
     pub allow_private_targets: bool,
 
+    /// First retry delay of webhook and callback deliveries, in milliseconds (doubling).
+    #[arg(long, env = "WA_WEBHOOK_RETRY_MS", default_value_t = 5000)]
+    pub webhook_retry_ms: u64,
+
     /// How often idle workers look for due messages, in milliseconds.
     #[arg(long, env = "WA_POLL_MS", default_value_t = 200)]
     pub poll_ms: u64,

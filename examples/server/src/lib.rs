@@ -1,8 +1,6 @@
-//! The wa-kit reference server: the public link API over `wa-validate`, `wa-links` and
-//! `wa-qr`.
-//!
-//! `app(state)` builds the whole router so tests can drive it with `oneshot`; `main`
-//! only adds configuration, tracing and the listener.
+//! The wa-kit reference server: the link API (`wa-validate`, `wa-links`, `wa-qr`), the send
+//! API (accounts, hashed API keys, plans, `wa-send`'s durable queue and dispatcher), Meta's
+//! webhooks and the WhatAuth-compatible verification API (`wa-verify`).
 
 // utoipa's `#[utoipa::path(params(..))]` expands into fully qualified paths.
 #![allow(unused_qualifications)]

@@ -19,9 +19,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     // Load libphonenumber metadata before accepting traffic, so no request pays for it.
     wa_validate::phone::warm_up();
-    let (send, statuses) = wa_server_example::send_api::open(&config)
+    let (send, background) = wa_server_example::send_api::open(&config)
         .await
         .map_err(|e| format!("send API: {e}"))?;
+    let send = std::sync::Arc::new(send);
+    background.spawn(&send);
     let dispatcher = send.dispatcher.clone();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "wa-kit server listening");
@@ -30,10 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let workers = tokio::spawn(dispatcher.clone().run(poll, async move {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     }));
-    tokio::spawn(wa_server_example::send_api::apply_dry_run_statuses(
-        dispatcher, statuses,
-    ));
-    let service = app(AppState::new(config).with_send(send))
+    let service = app(AppState::new(config).with_send_arc(send))
         .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())

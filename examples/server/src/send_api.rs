@@ -349,15 +349,7 @@ pub async fn register_limit(State(state): State<AppState>, req: Request, next: N
 ///
 /// # Errors
 /// When the database or the secret key cannot be used.
-pub async fn open(
-    config: &crate::Config,
-) -> Result<
-    (
-        SendState,
-        tokio::sync::mpsc::UnboundedReceiver<wa_send::StatusUpdate>,
-    ),
-    String,
-> {
+pub async fn open(config: &crate::Config) -> Result<(SendState, Background), String> {
     let secrets = crate::crypto::SecretBox::new(config.secret_key.as_deref())?;
     if !secrets.is_encrypting() {
         tracing::warn!("WA_SECRET_KEY is not set: provider credentials are stored unencrypted");
@@ -377,6 +369,8 @@ pub async fn open(
             .await
             .map_err(|e| format!("accounts: {e:?}"))?,
     );
+    let (failed_tx, failed_rx) = tokio::sync::mpsc::unbounded_channel();
+    registry.report_failures_to(failed_tx);
     let store = Arc::new(
         wa_send::queue::SqliteStore::open(&config.database)
             .await
@@ -386,6 +380,7 @@ pub async fn open(
     dc.rate_per_second = Some(config.dispatch_rate);
     dc.bulk_cap = 5000;
     dc.allow_private_webhook_targets = config.allow_private_targets;
+    dc.webhook_base_backoff_ms = config.webhook_retry_ms.max(1);
     let dispatcher = Dispatcher::new(store, registry.clone(), Arc::new(wa_send::SystemClock), dc)
         .map_err(|e| e.to_string())?;
     let dispatcher = Arc::new(dispatcher.with_webhooks(registry.clone()));
@@ -394,7 +389,83 @@ pub async fn open(
     state.meta_verify_token = config.meta_verify_token.clone();
     state.default_business_phone = config.default_business_phone.clone();
     state.allow_private_targets = config.allow_private_targets;
-    Ok((state, rx))
+    Ok((
+        state,
+        Background {
+            statuses: rx,
+            failed_callbacks: failed_rx,
+        },
+    ))
+}
+
+/// The background feeds [`open`] sets up; run them with [`Background::spawn`].
+#[derive(Debug)]
+pub struct Background {
+    /// Synthetic statuses of the dry-run backend.
+    pub statuses: tokio::sync::mpsc::UnboundedReceiver<wa_send::StatusUpdate>,
+    /// Webhook deliveries that finished (delivered or given up).
+    pub failed_callbacks: tokio::sync::mpsc::UnboundedReceiver<wa_send::queue::WebhookDelivery>,
+}
+
+impl Background {
+    /// Spawns the tasks that apply dry-run statuses and turn finished verification callbacks
+    /// into replies.
+    pub fn spawn(self, send: &Arc<SendState>) {
+        tokio::spawn(apply_dry_run_statuses(
+            send.dispatcher.clone(),
+            self.statuses,
+        ));
+        tokio::spawn(relay_failed_callbacks(send.clone(), self.failed_callbacks));
+    }
+}
+
+/// A verification callback's outcome decides the user's reply (WhatAuth's behaviour):
+/// delivered → `response_message`; given up → the verification fails and the user gets
+/// `failure_message`.
+async fn relay_failed_callbacks(
+    send: Arc<SendState>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<wa_send::queue::WebhookDelivery>,
+) {
+    while let Some(d) = rx.recv().await {
+        let Ok(body) = serde_json::from_str::<serde_json::Value>(&d.body) else {
+            continue;
+        };
+        let (Some(id), Some(_)) = (
+            body.get("id").and_then(|v| v.as_str()),
+            body.get("verification_code"),
+        ) else {
+            continue;
+        };
+        let Some(verifier) = crate::routes::verification::existing_verifier(&send, &d.account)
+        else {
+            continue;
+        };
+        let reply = if d.state == wa_send::queue::WebhookState::Delivered {
+            verifier
+                .get(id)
+                .ok()
+                .map(|v| (v.phone_number.clone(), v.messages.response.clone()))
+        } else {
+            let error = d
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "callback failed".to_owned());
+            verifier
+                .callback_failed(id, &error)
+                .ok()
+                .map(|(v, text)| (v.phone_number, text))
+        };
+        if let Some((Some(to), text)) = reply {
+            let msg = wa_send::Outbound::new(to, wa_send::Content::text(text));
+            if let Err(e) = send
+                .dispatcher
+                .enqueue(&d.account, wa_send::EnqueueRequest::new(msg))
+                .await
+            {
+                tracing::warn!(code = e.code(), "could not queue the verification reply");
+            }
+        }
+    }
 }
 
 /// Applies the dry-run backend's synthetic statuses. They are emitted while the message is

@@ -89,6 +89,13 @@ impl AppState {
         self
     }
 
+    /// With already shared send and verification APIs.
+    #[must_use]
+    pub fn with_send_arc(mut self, send: Arc<crate::send_api::SendState>) -> Self {
+        self.send = Some(send);
+        self
+    }
+
     /// A cached image, if this exact request was rendered before.
     pub fn cached_qr(&self, key: &str) -> Option<CachedImage> {
         self.qr_cache

@@ -54,8 +54,13 @@ async fn fakes(seen: Shared) -> (String, String) {
             move |Path(which): Path<String>, headers: HeaderMap, body: Bytes| {
                 let seen = s2.clone();
                 async move {
+                    let fail = which == "fail";
                     seen.lock().unwrap().hooks.push((which, headers, body));
-                    StatusCode::NO_CONTENT
+                    if fail {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::NO_CONTENT
+                    }
                 }
             },
         ),
@@ -95,6 +100,8 @@ async fn start(graph: &str, db: &std::path::Path) -> Server {
             "20",
             "--plan-limit-multiplier",
             "10",
+            "--webhook-retry-ms",
+            "20",
         ])
         .arg("--database")
         .arg(db)
@@ -411,8 +418,10 @@ async fn send_and_verify_end_to_end() {
             .map(|(_, _, b)| b.clone())
     })
     .await;
-    assert_eq!(reply["text"]["body"], "You are verified!");
-    assert_eq!(reply["context"]["message_id"], "wamid.IN1");
+    assert_eq!(
+        reply["text"]["body"], "You are verified!",
+        "sent once the callback was delivered"
+    );
     let polled: Value = c
         .get(format!(
             "{base}/api/v1/verification_code/{}",
@@ -426,6 +435,61 @@ async fn send_and_verify_end_to_end() {
         .await
         .unwrap();
     assert_eq!(polled["status"], "validated");
+
+    // A callback that keeps failing: after three tries the verification fails and the user
+    // gets the failure message instead.
+    let issued: Value = c
+        .get(format!("{base}/api/v1/verification_code"))
+        .query(&[
+            ("callback_url", format!("{hooks}/fail")),
+            ("failure_message", "Sorry, please try again.".to_owned()),
+        ])
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = issued["code"].as_str().unwrap().to_owned();
+    let inbound = meta_body(
+        json!({"messaging_product": "whatsapp", "metadata": {"phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Bob"}, "wa_id": "16505550123"}],
+        "messages": [{"from": "16505550123", "id": "wamid.IN2", "timestamp": "1750000400", "type": "text", "text": {"body": format!(">>{code}<<")}}]}),
+    );
+    assert_eq!(post_meta(&c, &base, inbound).await.status(), 200);
+    let reply = eventually("the failure reply", async || {
+        let st = seen.lock().unwrap();
+        st.graph
+            .iter()
+            .find(|(m, _, b)| m == "POST" && b["to"] == "+16505550123")
+            .map(|(_, _, b)| b.clone())
+    })
+    .await;
+    assert_eq!(reply["text"]["body"], "Sorry, please try again.");
+    assert_eq!(
+        seen.lock()
+            .unwrap()
+            .hooks
+            .iter()
+            .filter(|(w, _, _)| w == "fail")
+            .count(),
+        3,
+        "three tries"
+    );
+    let polled: Value = c
+        .get(format!(
+            "{base}/api/v1/verification_code/{}",
+            issued["id"].as_str().unwrap()
+        ))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(polled["status"], "failed");
 
     // Keys: rotation kills the old key at once.
     let rotated: Value = c

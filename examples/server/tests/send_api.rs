@@ -32,7 +32,7 @@ async fn rig(extra: &[&str]) -> Rig {
     ];
     args.extend_from_slice(extra);
     let config = Config::parse_from(args);
-    let (send, _statuses) = wa_server_example::send_api::open(&config).await.unwrap();
+    let (send, _background) = wa_server_example::send_api::open(&config).await.unwrap();
     let router = app(AppState::new(config).with_send(send))
         .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 9], 1))));
     Rig { router, _dir: dir }

@@ -67,6 +67,13 @@ pub trait WebhookTargets: Send + Sync + fmt::Debug {
     fn secret_for(&self, account: &str) -> Option<String> {
         self.target_for(account).map(|t| t.secret)
     }
+
+    /// Called once when a delivery reaches its final state: `delivered` (a 2xx), or
+    /// `failed` (given up after its last attempt, or at once for a forbidden target).
+    /// Does nothing by default.
+    fn delivery_finished(&self, delivery: &WebhookDelivery) {
+        let _ = delivery;
+    }
 }
 
 /// Dispatcher settings; [`DispatchConfig::default`] documents each default.
@@ -98,6 +105,8 @@ pub struct DispatchConfig {
     pub bulk_cap: usize,
     /// Webhook delivery attempts before giving up. Default 8.
     pub webhook_max_attempts: u32,
+    /// First webhook retry delay (ms), doubling up to 10 h. Default 5 000.
+    pub webhook_base_backoff_ms: u64,
     /// Deliver webhooks to private/loopback addresses too (tests only). Default false.
     pub allow_private_webhook_targets: bool,
     /// Seed for retry jitter (`None`: random).
@@ -119,6 +128,7 @@ impl Default for DispatchConfig {
             idempotency_ttl_ms: 24 * 3_600_000,
             bulk_cap: 1_000,
             webhook_max_attempts: 8,
+            webhook_base_backoff_ms: 5_000,
             allow_private_webhook_targets: false,
             jitter_seed: None,
         }
@@ -747,13 +757,15 @@ impl Dispatcher {
             lease_until: None,
             state: WebhookState::Pending,
             last_error: None,
+            max_attempts: None,
         };
         self.store.push_webhook(delivery).await?;
         Ok(())
     }
 
     /// Queues a signed delivery of `body` to `url` for `account` (e.g. a verification
-    /// callback): persisted, retried and guarded like status webhooks.
+    /// callback): persisted, retried (up to `max_attempts`, default the dispatcher's) and
+    /// guarded like status webhooks.
     ///
     /// # Errors
     /// A store code.
@@ -762,6 +774,7 @@ impl Dispatcher {
         account: &str,
         url: &str,
         body: String,
+        max_attempts: Option<u32>,
     ) -> Result<String, SendError> {
         let now = self.now();
         let delivery = WebhookDelivery {
@@ -775,6 +788,7 @@ impl Dispatcher {
             lease_until: None,
             state: WebhookState::Pending,
             last_error: None,
+            max_attempts,
         };
         let id = delivery.id.clone();
         self.store.push_webhook(delivery).await?;

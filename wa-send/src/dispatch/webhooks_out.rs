@@ -11,7 +11,6 @@ use crate::queue::{WebhookDelivery, WebhookState};
 
 const LEASE_MS: u64 = 60_000;
 const TIMEOUT: Duration = Duration::from_secs(10);
-const FIRST_RETRY_MS: u64 = 5_000;
 const MAX_RETRY_MS: u64 = 10 * 3_600_000;
 
 pub(super) async fn deliver_once(d: &Dispatcher) -> Result<usize, SendError> {
@@ -30,16 +29,29 @@ pub(super) async fn deliver_once(d: &Dispatcher) -> Result<usize, SendError> {
             }
             Err((error, retry)) => {
                 delivery.last_error = Some(error);
-                if retry && delivery.attempts < d.config.webhook_max_attempts {
+                let max = delivery
+                    .max_attempts
+                    .unwrap_or(d.config.webhook_max_attempts);
+                if retry && delivery.attempts < max {
                     let random = splitmix(&mut lock(&d.jitter));
-                    delivery.next_attempt_at =
-                        done + backoff(delivery.attempts, FIRST_RETRY_MS, MAX_RETRY_MS, random);
+                    delivery.next_attempt_at = done
+                        + backoff(
+                            delivery.attempts,
+                            d.config.webhook_base_backoff_ms,
+                            MAX_RETRY_MS,
+                            random,
+                        );
                 } else {
                     delivery.state = WebhookState::Failed;
                 }
             }
         }
         d.store.save_webhook(&delivery).await?;
+        if delivery.state != WebhookState::Pending
+            && let Some(t) = &d.targets
+        {
+            t.delivery_finished(&delivery);
+        }
     }
     Ok(n)
 }

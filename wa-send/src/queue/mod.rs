@@ -198,6 +198,9 @@ pub struct WebhookDelivery {
     pub state: WebhookState,
     /// The last failure.
     pub last_error: Option<String>,
+    /// Attempts before giving up (`None`: the dispatcher's `webhook_max_attempts`).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
 }
 
 /// A storage failure.

@@ -252,6 +252,7 @@ pub async fn conformance(store: &dyn QueueStore) {
         lease_until: None,
         state: WebhookState::Pending,
         last_error: None,
+        max_attempts: None,
     };
     store.push_webhook(d.clone()).await.expect("push");
     let mut claimed = store.claim_webhooks(T0, 10_000, 10).await.expect("claim");

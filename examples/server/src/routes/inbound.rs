@@ -125,20 +125,24 @@ async fn inbound_message(
         .handle_inbound(&inbound)
         .map_err(|e| ApiFailure::new(500, e.code(), e.to_string()))?;
     tracing::info!(outcome = outcome.kind(), "verification message");
+    // With a callback the reply waits for its result (response_message when delivered,
+    // failure_message when given up); otherwise it goes at once.
+    if let wa_verify::Outcome::Validated {
+        callback: Some(cb), ..
+    } = &outcome
+    {
+        let body = serde_json::to_string(&cb.payload)
+            .map_err(|e| ApiFailure::new(500, "internal_error", e.to_string()))?;
+        // Three tries; then the verification fails and the user gets `failure_message`.
+        send.dispatcher
+            .push_webhook(&account.id, &cb.url, body, Some(3))
+            .await?;
+        return Ok(());
+    }
     if let Some(reply) = outcome.reply() {
         let msg = Outbound::new(from, Content::text(reply)).reply_to(m.id.clone());
         send.dispatcher
             .enqueue(&account.id, EnqueueRequest::new(msg))
-            .await?;
-    }
-    if let wa_verify::Outcome::Validated {
-        callback: Some(cb), ..
-    } = outcome
-    {
-        let body = serde_json::to_string(&cb.payload)
-            .map_err(|e| ApiFailure::new(500, "internal_error", e.to_string()))?;
-        send.dispatcher
-            .push_webhook(&account.id, &cb.url, body)
             .await?;
     }
     Ok(())
