@@ -53,8 +53,8 @@ impl Plan {
     pub const ALL: [Plan; 4] = [Plan::Free, Plan::Basic, Plan::Pro, Plan::Enterprise];
 }
 
-/// Delivery credentials as stored (secrets sealed).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Delivery credentials as stored (secrets sealed; `Debug` shows no secret, sealed or not).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "provider", rename_all = "snake_case")]
 pub enum StoredCredentials {
     /// Meta Cloud API.
@@ -101,8 +101,8 @@ impl StoredCredentials {
     }
 }
 
-/// One account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One account (`Debug` shows neither the key hash nor any secret).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Account {
     /// `acc_…`.
     pub id: String,
@@ -124,6 +124,36 @@ pub struct Account {
     pub webhook_url: Option<String>,
     /// Sealed `whsec_…` secret that signs webhooks and verification callbacks.
     pub signing_secret: String,
+}
+
+impl std::fmt::Debug for StoredCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoredCredentials::Meta {
+                phone_number_id, ..
+            } => f
+                .debug_struct("Meta")
+                .field("phone_number_id", phone_number_id)
+                .field("access_token", &"<redacted>")
+                .finish(),
+            StoredCredentials::Wsapi { instance_id, .. } => f
+                .debug_struct("Wsapi")
+                .field("instance_id", instance_id)
+                .field("api_key", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("plan", &self.plan)
+            .field("credentials", &self.credentials)
+            .field("webhook_url", &self.webhook_url)
+            .finish_non_exhaustive()
+    }
 }
 
 struct Entry {
@@ -436,4 +466,33 @@ pub fn signing_secret(registry: &Registry, account: &str) -> Option<String> {
     registry
         .get(account)
         .and_then(|a| registry.secrets.open(&a.signing_secret).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let a = Account {
+            id: "acc_1".into(),
+            name: "n".into(),
+            email: "e@x.example".into(),
+            plan: Plan::Free,
+            key_hash: "hash-of-key".into(),
+            created_at: 0,
+            messages_sent: 0,
+            credentials: Some(StoredCredentials::Meta {
+                access_token: "plain:EAAG-token".into(),
+                phone_number_id: "1".into(),
+                display_phone_number: None,
+            }),
+            webhook_url: None,
+            signing_secret: "plain:whsec_abc".into(),
+        };
+        let shown = format!("{a:?}");
+        for secret in ["EAAG-token", "whsec_abc", "hash-of-key"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
 }
