@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{
-    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, WebhookDelivery,
-    WebhookState,
+    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, Updated,
+    WebhookDelivery, WebhookState,
 };
 use crate::BoxFuture;
 
@@ -125,11 +125,7 @@ impl QueueStore for MemoryStore {
         ready(Ok(out))
     }
 
-    fn update(
-        &self,
-        id: &str,
-        mutation: Mutation,
-    ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
+    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Updated, StoreError>> {
         let mut inner = self.lock();
         let result = match inner.messages.get(id).cloned() {
             None => None,

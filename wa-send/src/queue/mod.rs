@@ -262,11 +262,7 @@ pub trait QueueStore: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>>;
 
     /// Applies `mutation` to record `id` atomically; `None` when there is no such record.
-    fn update(
-        &self,
-        id: &str,
-        mutation: Mutation,
-    ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>>;
+    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Updated, StoreError>>;
 
     /// Applies several mutations, in order, in one transaction where the store has them
     /// (one durable write per worker round instead of one per message).
@@ -322,6 +318,11 @@ pub fn new_id(prefix: &str, now_ms: u64) -> String {
     // A failing OS RNG leaves zeros; time and sequence still keep ids apart in one process.
     let _ = getrandom::fill(&mut r);
     format!("{prefix}_{now_ms:013x}{seq:06x}{}", hex::encode(r))
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -9,13 +9,9 @@ use sqlx::{Row, SqlitePool};
 
 use super::{
     Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, Updated,
-    WebhookDelivery, decode, encode, state_str,
+    WebhookDelivery, db, decode, encode, state_str,
 };
 use crate::BoxFuture;
-
-fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend(Box::new(e))
-}
 
 /// A queue in one SQLite file (WAL journal, `synchronous=FULL`, one writer connection).
 ///
@@ -168,27 +164,6 @@ impl SqliteStore {
         Ok(out)
     }
 
-    async fn update_impl(
-        &self,
-        id: &str,
-        mutation: Mutation,
-    ) -> Result<Option<(MessageRecord, bool)>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let row = sqlx::query("SELECT body FROM wa_messages WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut r: MessageRecord = decode(id, row.get::<&str, _>(0))?;
-        let changed = mutation(&mut r);
-        if changed {
-            Self::write(&mut tx, &r).await?;
-            tx.commit().await.map_err(db)?;
-        }
-        Ok(Some((r, changed)))
-    }
-
     async fn update_many_impl(
         &self,
         changes: Vec<(String, Mutation)>,
@@ -310,13 +285,10 @@ impl QueueStore for SqliteStore {
         Box::pin(self.claim_impl(now, lease_ms, limit))
     }
 
-    fn update(
-        &self,
-        id: &str,
-        mutation: Mutation,
-    ) -> BoxFuture<'_, Result<Option<(MessageRecord, bool)>, StoreError>> {
-        let id = id.to_owned();
-        Box::pin(async move { self.update_impl(&id, mutation).await })
+    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Updated, StoreError>> {
+        // One change is a batch of one: a single read-modify-write path per store.
+        let changes = vec![(id.to_owned(), mutation)];
+        Box::pin(async move { Ok(self.update_many_impl(changes).await?.pop().flatten()) })
     }
 
     fn update_many(
