@@ -97,11 +97,7 @@ impl CloudApiBuilder {
     /// `delivery_config_invalid` for an empty token, a phone number id that is not digits,
     /// a malformed version or base URL.
     pub fn build(self) -> Result<CloudApiBackend, DeliveryError> {
-        if self.token.trim().is_empty() || !self.token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(DeliveryError::Config {
-                detail: "the access token must be non-empty visible ASCII".to_owned(),
-            });
-        }
+        http::credential("the access token", &self.token)?;
         if self.phone_number_id.is_empty()
             || self.phone_number_id.len() > 32
             || !self.phone_number_id.bytes().all(|b| b.is_ascii_digit())
@@ -152,12 +148,7 @@ impl CloudApiBackend {
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), DeliveryError> {
-        let resp = req
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| http::map_reqwest(NAME, self.timeout, e))?;
-        http::body(NAME, self.timeout, resp).await
+        http::exchange(NAME, self.timeout, req.bearer_auth(&self.token)).await
     }
 
     async fn send_impl(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
@@ -179,19 +170,7 @@ impl CloudApiBackend {
         if !(200..300).contains(&status) {
             return Err(error_from_response(status, &headers, &bytes));
         }
-        let details: Value =
-            serde_json::from_slice(&bytes).map_err(|e| DeliveryError::MalformedResponse {
-                backend: NAME,
-                http_status: status,
-                detail: e.to_string(),
-            })?;
-        if !details.is_object() {
-            return Err(DeliveryError::MalformedResponse {
-                backend: NAME,
-                http_status: status,
-                detail: "expected an object".to_owned(),
-            });
-        }
+        let details = http::json_object(NAME, status, &bytes)?;
         let text = |k: &str| details.get(k).and_then(Value::as_str).map(str::to_owned);
         Ok(CredentialInfo {
             backend: NAME.to_owned(),
@@ -260,7 +239,7 @@ fn parse_success(status: u16, body: &[u8]) -> Result<Receipt, DeliveryError> {
         http_status: status,
         detail,
     };
-    let v: Value = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    let v = http::json(NAME, status, body)?;
     let first = v
         .get("messages")
         .and_then(Value::as_array)

@@ -55,6 +55,59 @@ pub(crate) fn path_segment(what: &str, value: &str) -> Result<(), DeliveryError>
     }
 }
 
+/// A credential we put in a header: non-empty visible ASCII.
+pub(crate) fn credential(what: &str, value: &str) -> Result<(), DeliveryError> {
+    if value.trim().is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(DeliveryError::Config {
+            detail: format!("{what} must be non-empty visible ASCII"),
+        });
+    }
+    Ok(())
+}
+
+/// Sends `req` and reads the whole answer: (status, headers, body).
+pub(crate) async fn exchange(
+    backend: &'static str,
+    timeout: Duration,
+    req: reqwest::RequestBuilder,
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), DeliveryError> {
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| map_reqwest(backend, timeout, e))?;
+    body(backend, timeout, resp).await
+}
+
+/// A provider answer as JSON, or `delivery_malformed_response`.
+pub(crate) fn json(
+    backend: &'static str,
+    http_status: u16,
+    bytes: &[u8],
+) -> Result<serde_json::Value, DeliveryError> {
+    serde_json::from_slice(bytes).map_err(|e| DeliveryError::MalformedResponse {
+        backend,
+        http_status,
+        detail: e.to_string(),
+    })
+}
+
+/// A provider answer that must be a JSON object.
+pub(crate) fn json_object(
+    backend: &'static str,
+    http_status: u16,
+    bytes: &[u8],
+) -> Result<serde_json::Value, DeliveryError> {
+    let v = json(backend, http_status, bytes)?;
+    if !v.is_object() {
+        return Err(DeliveryError::MalformedResponse {
+            backend,
+            http_status,
+            detail: "expected an object".to_owned(),
+        });
+    }
+    Ok(v)
+}
+
 pub(crate) fn map_reqwest(
     backend: &'static str,
     timeout: Duration,
@@ -78,7 +131,7 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
 }
 
 /// Reads a response body, mapping a body-read timeout too.
-pub(crate) async fn body(
+async fn body(
     backend: &'static str,
     timeout: Duration,
     resp: reqwest::Response,

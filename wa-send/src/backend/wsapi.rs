@@ -84,11 +84,7 @@ impl WsapiBuilder {
     /// # Errors
     /// `delivery_config_invalid` for an empty key, a malformed instance id or base URL.
     pub fn build(self) -> Result<WsapiBackend, DeliveryError> {
-        if self.api_key.trim().is_empty() || !self.api_key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(DeliveryError::Config {
-                detail: "the API key must be non-empty visible ASCII".to_owned(),
-            });
-        }
+        http::credential("the API key", &self.api_key)?;
         http::path_segment("the instance id", &self.instance_id)?;
         Ok(WsapiBackend {
             client: http::client(self.timeout)?,
@@ -115,13 +111,10 @@ impl WsapiBackend {
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), DeliveryError> {
-        let resp = req
+        let req = req
             .header("X-Api-Key", &self.api_key)
-            .header("X-Instance-Id", &self.instance_id)
-            .send()
-            .await
-            .map_err(|e| http::map_reqwest(NAME, self.timeout, e))?;
-        http::body(NAME, self.timeout, resp).await
+            .header("X-Instance-Id", &self.instance_id);
+        http::exchange(NAME, self.timeout, req).await
     }
 
     async fn send_impl(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
@@ -132,12 +125,7 @@ impl WsapiBackend {
         if !(200..300).contains(&status) {
             return Err(problem(status, &headers, &bytes));
         }
-        let v: Value =
-            serde_json::from_slice(&bytes).map_err(|e| DeliveryError::MalformedResponse {
-                backend: NAME,
-                http_status: status,
-                detail: e.to_string(),
-            })?;
+        let v = http::json(NAME, status, &bytes)?;
         match v
             .get("id")
             .and_then(Value::as_str)
@@ -159,19 +147,7 @@ impl WsapiBackend {
         if !(200..300).contains(&status) {
             return Err(problem(status, &headers, &bytes));
         }
-        let details: Value =
-            serde_json::from_slice(&bytes).map_err(|e| DeliveryError::MalformedResponse {
-                backend: NAME,
-                http_status: status,
-                detail: e.to_string(),
-            })?;
-        if !details.is_object() {
-            return Err(DeliveryError::MalformedResponse {
-                backend: NAME,
-                http_status: status,
-                detail: "expected an object".to_owned(),
-            });
-        }
+        let details = http::json_object(NAME, status, &bytes)?;
         let text = |k: &str| details.get(k).and_then(Value::as_str).map(str::to_owned);
         Ok(CredentialInfo {
             backend: NAME.to_owned(),
