@@ -15,6 +15,13 @@ pub trait Clock: Send + Sync + fmt::Debug {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     }
+
+    /// Now, in milliseconds since the Unix epoch.
+    fn unix_millis(&self) -> u64 {
+        self.now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
 }
 
 /// The operating system's clock.

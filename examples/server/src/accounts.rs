@@ -208,10 +208,7 @@ fn db(e: impl std::fmt::Display) -> AccountError {
 }
 
 fn now_ms() -> u64 {
-    #[allow(clippy::disallowed_methods)] // account timestamps are wall-clock facts
-    let now = std::time::SystemTime::now();
-    now.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    wa_send::Clock::unix_millis(&wa_send::SystemClock)
 }
 
 impl Registry {

@@ -15,7 +15,6 @@ mod webhooks_out;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::UNIX_EPOCH;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -328,10 +327,7 @@ impl Dispatcher {
     }
 
     fn now(&self) -> u64 {
-        self.clock
-            .now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
+        self.clock.unix_millis()
     }
 
     /// `Some(until)` while `account`'s circuit is open.
@@ -340,6 +336,19 @@ impl Dispatcher {
         lock(&self.breakers)
             .get(account)
             .and_then(|b| b.open_until(now))
+    }
+
+    /// `circuit_open` while `account`'s circuit is open at `now`: enqueue fails fast.
+    fn check_circuit(&self, account: &str, now: u64) -> Result<(), SendError> {
+        match lock(&self.breakers)
+            .get(account)
+            .and_then(|b| b.open_until(now))
+        {
+            Some(until) => Err(SendError::CircuitOpen {
+                retry_after_ms: until - now,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn prepare(account: &str, req: &EnqueueRequest, now: u64) -> Result<MessageRecord, SendError> {
@@ -371,14 +380,7 @@ impl Dispatcher {
     /// `idempotency_key_conflict` (same key, different request), `circuit_open`, or a store code.
     pub async fn enqueue(&self, account: &str, req: EnqueueRequest) -> Result<Enqueued, SendError> {
         let now = self.now();
-        if let Some(until) = lock(&self.breakers)
-            .get(account)
-            .and_then(|b| b.open_until(now))
-        {
-            return Err(SendError::CircuitOpen {
-                retry_after_ms: until - now,
-            });
-        }
+        self.check_circuit(account, now)?;
         let record = Self::prepare(account, &req, now)?;
         let cutoff = now.saturating_sub(self.config.idempotency_ttl_ms);
         match self.store.insert(record, cutoff).await? {
@@ -418,14 +420,7 @@ impl Dispatcher {
             });
         }
         let now = self.now();
-        if let Some(until) = lock(&self.breakers)
-            .get(account)
-            .and_then(|b| b.open_until(now))
-        {
-            return Err(SendError::CircuitOpen {
-                retry_after_ms: until - now,
-            });
-        }
+        self.check_circuit(account, now)?;
         let batch_id = new_id("bat", now);
         let total = items.len();
         let mut records = Vec::with_capacity(total);
@@ -746,37 +741,21 @@ impl Dispatcher {
         else {
             return Ok(());
         };
-        let delivery = WebhookDelivery {
-            id: new_id("whd", now),
-            account: record.account.clone(),
-            url: target.url,
-            body: Self::event_body(record, now).to_string(),
-            created_at: now,
-            attempts: 0,
-            next_attempt_at: now,
-            lease_until: None,
-            state: WebhookState::Pending,
-            last_error: None,
-            max_attempts: None,
-        };
-        self.store.push_webhook(delivery).await?;
+        let body = Self::event_body(record, now).to_string();
+        self.queue_delivery(&record.account, &target.url, body, None, now)
+            .await?;
         Ok(())
     }
 
-    /// Queues a signed delivery of `body` to `url` for `account` (e.g. a verification
-    /// callback): persisted, retried (up to `max_attempts`, default the dispatcher's) and
-    /// guarded like status webhooks.
-    ///
-    /// # Errors
-    /// A store code.
-    pub async fn push_webhook(
+    /// Stores a new pending delivery; returns its `webhook-id`.
+    async fn queue_delivery(
         &self,
         account: &str,
         url: &str,
         body: String,
         max_attempts: Option<u32>,
+        now: u64,
     ) -> Result<String, SendError> {
-        let now = self.now();
         let delivery = WebhookDelivery {
             id: new_id("whd", now),
             account: account.to_owned(),
@@ -793,6 +772,23 @@ impl Dispatcher {
         let id = delivery.id.clone();
         self.store.push_webhook(delivery).await?;
         Ok(id)
+    }
+
+    /// Queues a signed delivery of `body` to `url` for `account` (e.g. a verification
+    /// callback): persisted, retried (up to `max_attempts`, default the dispatcher's) and
+    /// guarded like status webhooks.
+    ///
+    /// # Errors
+    /// A store code.
+    pub async fn push_webhook(
+        &self,
+        account: &str,
+        url: &str,
+        body: String,
+        max_attempts: Option<u32>,
+    ) -> Result<String, SendError> {
+        self.queue_delivery(account, url, body, max_attempts, self.now())
+            .await
     }
 
     /// Delivers due status webhooks once; returns how many were attempted.
