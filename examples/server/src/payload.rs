@@ -402,16 +402,7 @@ fn content(v: &Value, kind: &str) -> Result<Content, ApiFailure> {
 /// # Errors
 /// `body_invalid` with `details` naming the field; recipient codes (`phone_*`, …).
 pub fn parse(v: &Value) -> Result<SendRequest, ApiFailure> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| ApiFailure::field("", "field_invalid", "the body must be a JSON object"))?;
-    if let Some(unknown) = obj.keys().find(|k| !TOP.contains(&k.as_str())) {
-        return Err(ApiFailure::field(
-            unknown.clone(),
-            "field_unknown",
-            "is not a field of this endpoint",
-        ));
-    }
+    crate::send_api::check_fields(v, TOP)?;
     let top = At { prefix: "" };
     let to = top.str_req(v, "to")?;
     let recipient = Recipient::parse(&to).map_err(|e| {

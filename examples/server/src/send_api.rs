@@ -115,6 +115,57 @@ impl ApiFailure {
     }
 }
 
+/// `{"success": true, "data": …}` with `status`.
+pub fn ok(status: StatusCode, data: serde_json::Value) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "success": true, "data": data })),
+    )
+        .into_response()
+}
+
+/// The body as JSON, or `body_invalid` (`json_invalid`).
+///
+/// # Errors
+/// When the bytes are not JSON.
+pub fn json_body(bytes: &[u8]) -> Result<serde_json::Value, ApiFailure> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiFailure::field(
+            "",
+            "json_invalid",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// Checks that `v` is an object with no field outside `allowed`.
+///
+/// # Errors
+/// `body_invalid` (`field_invalid` or `field_unknown`).
+pub fn check_fields(v: &serde_json::Value, allowed: &[&str]) -> Result<(), ApiFailure> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ApiFailure::field("", "field_invalid", "the body must be a JSON object"))?;
+    match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(ApiFailure::field(
+            k.clone(),
+            "field_unknown",
+            "is not a field of this endpoint",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// [`json_body`] then [`check_fields`].
+///
+/// # Errors
+/// As those two.
+pub fn body_object(bytes: &[u8], allowed: &[&str]) -> Result<serde_json::Value, ApiFailure> {
+    let v = json_body(bytes)?;
+    check_fields(&v, allowed)?;
+    Ok(v)
+}
+
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
         if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {

@@ -5,38 +5,13 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::accounts::{Account, StoredCredentials};
 use crate::crypto::{key_hash, new_api_key};
-use crate::send_api::{ApiFailure, SendErrorBody, send_state};
+use crate::send_api::{ApiFailure, SendErrorBody, body_object, ok, send_state};
 use crate::state::AppState;
-
-fn ok(status: StatusCode, data: Value) -> Response {
-    (status, axum::Json(json!({ "success": true, "data": data }))).into_response()
-}
-
-fn body_object(bytes: &Bytes, allowed: &[&str]) -> Result<Value, ApiFailure> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiFailure::field(
-            "",
-            "json_invalid",
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| ApiFailure::field("", "field_invalid", "the body must be a JSON object"))?;
-    if let Some(k) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(ApiFailure::field(
-            k.clone(),
-            "field_unknown",
-            "is not a field of this endpoint",
-        ));
-    }
-    Ok(v)
-}
 
 fn string_field(v: &Value, field: &str, max: usize) -> Result<String, ApiFailure> {
     match v.get(field) {
@@ -90,33 +65,30 @@ fn account_view(a: &Account) -> Value {
         (status = 429, description = "`rate_limited` (5 per minute per IP)", body = SendErrorBody),
     )
 )]
-pub async fn register(State(state): State<AppState>, body: Bytes) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let v = body_object(&body, &["name", "email"])?;
-        let name = string_field(&v, "name", 100)?;
-        let email = string_field(&v, "email", 254)?;
-        let ok_email = email.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-        }) && !email.chars().any(char::is_whitespace);
-        if !ok_email {
-            return Err(ApiFailure::field(
-                "email",
-                "field_invalid",
-                "must be an e-mail address",
-            ));
-        }
-        let (account, key) = send
-            .registry
-            .register(name, email)
-            .await
-            .map_err(internal)?;
-        Ok(ok(
-            StatusCode::CREATED,
-            json!({ "apiKey": key, "account": account_view(&account) }),
-        ))
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+pub async fn register(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let v = body_object(&body, &["name", "email"])?;
+    let name = string_field(&v, "name", 100)?;
+    let email = string_field(&v, "email", 254)?;
+    let ok_email = email.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+    }) && !email.chars().any(char::is_whitespace);
+    if !ok_email {
+        return Err(ApiFailure::field(
+            "email",
+            "field_invalid",
+            "must be an e-mail address",
+        ));
+    }
+    let (account, key) = send
+        .registry
+        .register(name, email)
+        .await
+        .map_err(internal)?;
+    Ok(ok(
+        StatusCode::CREATED,
+        json!({ "apiKey": key, "account": account_view(&account) }),
+    ))
 }
 
 fn internal(e: crate::accounts::AccountError) -> ApiFailure {
@@ -155,15 +127,12 @@ pub async fn me(Extension(account): Extension<Account>) -> Response {
 pub async fn rotate_key(
     State(state): State<AppState>,
     Extension(mut account): Extension<Account>,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let key = new_api_key();
-        account.key_hash = key_hash(&key);
-        send.registry.save(account).await.map_err(internal)?;
-        Ok::<_, ApiFailure>(ok(StatusCode::OK, json!({ "apiKey": key })))
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let key = new_api_key();
+    account.key_hash = key_hash(&key);
+    send.registry.save(account).await.map_err(internal)?;
+    Ok(ok(StatusCode::OK, json!({ "apiKey": key })))
 }
 
 /// Save delivery credentials (Meta Cloud API or WSAPI). Secrets are sealed at rest and
@@ -183,51 +152,48 @@ pub async fn put_credentials(
     State(state): State<AppState>,
     Extension(mut account): Extension<Account>,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let v = body_object(
-            &body,
-            &[
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let v = body_object(
+        &body,
+        &[
+            "provider",
+            "accessToken",
+            "phoneNumberId",
+            "apiKey",
+            "instanceId",
+            "displayPhoneNumber",
+        ],
+    )?;
+    let display = optional_string(&v, "displayPhoneNumber")?;
+    if let Some(d) = &display {
+        wa_validate::Phone::parse(d)
+            .map_err(|e| ApiFailure::field("displayPhoneNumber", e.code(), e.to_string()))?;
+    }
+    let secrets = send.registry.secrets();
+    let creds = match string_field(&v, "provider", 16)?.as_str() {
+        "meta" => StoredCredentials::Meta {
+            access_token: secrets.seal(&string_field(&v, "accessToken", 4096)?),
+            phone_number_id: string_field(&v, "phoneNumberId", 32)?,
+            display_phone_number: display,
+        },
+        "wsapi" => StoredCredentials::Wsapi {
+            api_key: secrets.seal(&string_field(&v, "apiKey", 4096)?),
+            instance_id: string_field(&v, "instanceId", 256)?,
+            display_phone_number: display,
+        },
+        _ => {
+            return Err(ApiFailure::field(
                 "provider",
-                "accessToken",
-                "phoneNumberId",
-                "apiKey",
-                "instanceId",
-                "displayPhoneNumber",
-            ],
-        )?;
-        let display = optional_string(&v, "displayPhoneNumber")?;
-        if let Some(d) = &display {
-            wa_validate::Phone::parse(d)
-                .map_err(|e| ApiFailure::field("displayPhoneNumber", e.code(), e.to_string()))?;
+                "field_invalid",
+                "must be `meta` or `wsapi`",
+            ));
         }
-        let secrets = send.registry.secrets();
-        let creds = match string_field(&v, "provider", 16)?.as_str() {
-            "meta" => StoredCredentials::Meta {
-                access_token: secrets.seal(&string_field(&v, "accessToken", 4096)?),
-                phone_number_id: string_field(&v, "phoneNumberId", 32)?,
-                display_phone_number: display,
-            },
-            "wsapi" => StoredCredentials::Wsapi {
-                api_key: secrets.seal(&string_field(&v, "apiKey", 4096)?),
-                instance_id: string_field(&v, "instanceId", 256)?,
-                display_phone_number: display,
-            },
-            _ => {
-                return Err(ApiFailure::field(
-                    "provider",
-                    "field_invalid",
-                    "must be `meta` or `wsapi`",
-                ));
-            }
-        };
-        account.credentials = Some(creds);
-        let view_account = account.clone();
-        send.registry.save(account).await.map_err(internal)?;
-        Ok(ok(StatusCode::OK, account_view(&view_account)))
     };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+    account.credentials = Some(creds);
+    let view_account = account.clone();
+    send.registry.save(account).await.map_err(internal)?;
+    Ok(ok(StatusCode::OK, account_view(&view_account)))
 }
 
 /// Remove delivery credentials: the account goes back to the dry-run backend.
@@ -243,15 +209,12 @@ pub async fn put_credentials(
 pub async fn delete_credentials(
     State(state): State<AppState>,
     Extension(mut account): Extension<Account>,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        account.credentials = None;
-        let view_account = account.clone();
-        send.registry.save(account).await.map_err(internal)?;
-        Ok::<_, ApiFailure>(ok(StatusCode::OK, account_view(&view_account)))
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    account.credentials = None;
+    let view_account = account.clone();
+    send.registry.save(account).await.map_err(internal)?;
+    Ok(ok(StatusCode::OK, account_view(&view_account)))
 }
 
 /// Check the saved credentials against the provider.
@@ -269,31 +232,28 @@ pub async fn delete_credentials(
 pub async fn verify_credentials(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        if account.credentials.is_none() {
-            return Err(ApiFailure::new(
-                400,
-                "credentials_missing",
-                "save credentials first (PUT /auth/me/credentials)",
-            ));
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    if account.credentials.is_none() {
+        return Err(ApiFailure::new(
+            400,
+            "credentials_missing",
+            "save credentials first (PUT /auth/me/credentials)",
+        ));
+    }
+    let backend = wa_send::BackendRouter::backend_for(&*send.registry, &account.id)
+        .ok_or_else(|| ApiFailure::new(400, "credentials_missing", "no backend"))?;
+    match backend.verify_credentials().await {
+        Ok(info) => Ok(ok(
+            StatusCode::OK,
+            json!({ "valid": true, "provider": backend.name(), "accountId": info.account_id,
+                    "displayPhoneNumber": info.display_phone_number, "verifiedName": info.verified_name }),
+        )),
+        Err(e) => {
+            let status = if e.is_retryable() { 502 } else { 400 };
+            Err(ApiFailure::new(status, e.code(), e.to_string()))
         }
-        let backend = wa_send::BackendRouter::backend_for(&*send.registry, &account.id)
-            .ok_or_else(|| ApiFailure::new(400, "credentials_missing", "no backend"))?;
-        match backend.verify_credentials().await {
-            Ok(info) => Ok(ok(
-                StatusCode::OK,
-                json!({ "valid": true, "provider": backend.name(), "accountId": info.account_id,
-                        "displayPhoneNumber": info.display_phone_number, "verifiedName": info.verified_name }),
-            )),
-            Err(e) => {
-                let status = if e.is_retryable() { 502 } else { 400 };
-                Err(ApiFailure::new(status, e.code(), e.to_string()))
-            }
-        }
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+    }
 }
 
 /// Set the status webhook URL; returns a new signing secret (Standard Webhooks, `whsec_…`).
@@ -312,22 +272,19 @@ pub async fn put_webhook(
     State(state): State<AppState>,
     Extension(mut account): Extension<Account>,
     body: Bytes,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let v = body_object(&body, &["url"])?;
-        let url = string_field(&v, "url", 2048)?;
-        wa_send::outbound::check_target(&url, send.allow_private_targets)
-            .await
-            .map_err(|e| ApiFailure::new(400, "webhook_url_invalid", e.to_string()))?;
-        let secret = wa_send::outbound::generate_secret();
-        account.webhook_url = Some(url.clone());
-        account.signing_secret = send.registry.secrets().seal(&secret);
-        send.registry.save(account).await.map_err(internal)?;
-        Ok::<_, ApiFailure>(ok(
-            StatusCode::OK,
-            json!({ "webhookUrl": url, "signingSecret": secret }),
-        ))
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let v = body_object(&body, &["url"])?;
+    let url = string_field(&v, "url", 2048)?;
+    wa_send::outbound::check_target(&url, send.allow_private_targets)
+        .await
+        .map_err(|e| ApiFailure::new(400, "webhook_url_invalid", e.to_string()))?;
+    let secret = wa_send::outbound::generate_secret();
+    account.webhook_url = Some(url.clone());
+    account.signing_secret = send.registry.secrets().seal(&secret);
+    send.registry.save(account).await.map_err(internal)?;
+    Ok(ok(
+        StatusCode::OK,
+        json!({ "webhookUrl": url, "signingSecret": secret }),
+    ))
 }

@@ -29,20 +29,14 @@ use crate::state::AppState;
         (status = 503, description = "`meta_webhook_not_configured`", body = SendErrorBody),
     )
 )]
-pub async fn handshake(State(state): State<AppState>, uri: Uri) -> Response {
-    let result = (|| {
-        let send = send_state(&state)?;
-        let token = send
-            .meta_verify_token
-            .as_deref()
-            .ok_or_else(not_configured)?;
-        webhook::verify_handshake_query(uri.query().unwrap_or(""), token)
-            .map_err(|e| ApiFailure::new(403, e.code(), e.to_string()))
-    })();
-    match result {
-        Ok(challenge) => (StatusCode::OK, challenge).into_response(),
-        Err(e) => e.into_response(),
-    }
+pub async fn handshake(State(state): State<AppState>, uri: Uri) -> Result<String, ApiFailure> {
+    let send = send_state(&state)?;
+    let token = send
+        .meta_verify_token
+        .as_deref()
+        .ok_or_else(not_configured)?;
+    webhook::verify_handshake_query(uri.query().unwrap_or(""), token)
+        .map_err(|e| ApiFailure::new(403, e.code(), e.to_string()))
 }
 
 fn not_configured() -> ApiFailure {
@@ -64,34 +58,41 @@ fn not_configured() -> ApiFailure {
         (status = 503, description = "`meta_webhook_not_configured`", body = SendErrorBody),
     )
 )]
-pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let secret = send.meta_app_secret.as_deref().ok_or_else(not_configured)?;
-        let sig = headers
-            .get("x-hub-signature-256")
-            .and_then(|v| v.to_str().ok());
-        webhook::verify_signature(&body, sig, secret.as_bytes())
-            .map_err(|e| ApiFailure::new(401, e.code(), e.to_string()))?;
-        let events =
-            webhook::parse(&body).map_err(|e| ApiFailure::new(400, e.code(), e.to_string()))?;
-        let (mut statuses, mut messages) = (0, 0);
-        for event in &events {
-            match event {
-                WebhookEvent::Status(s) => {
-                    statuses += 1;
-                    send.dispatcher.apply_status(s).await?;
-                }
-                WebhookEvent::Message(m) => {
-                    messages += 1;
-                    inbound_message(&send, m).await?;
-                }
-                _ => {}
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let secret = send.meta_app_secret.as_deref().ok_or_else(not_configured)?;
+    let sig = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    webhook::verify_signature(&body, sig, secret.as_bytes())
+        .map_err(|e| ApiFailure::new(401, e.code(), e.to_string()))?;
+    let events =
+        webhook::parse(&body).map_err(|e| ApiFailure::new(400, e.code(), e.to_string()))?;
+    let (mut statuses, mut messages) = (0, 0);
+    for event in &events {
+        match event {
+            WebhookEvent::Status(s) => {
+                statuses += 1;
+                send.dispatcher.apply_status(s).await?;
             }
+            WebhookEvent::Message(m) => {
+                messages += 1;
+                inbound_message(&send, m).await?;
+            }
+            _ => {}
         }
-        Ok::<_, ApiFailure>((StatusCode::OK, axum::Json(json!({ "success": true, "data": { "statuses": statuses, "messages": messages } }))).into_response())
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+    }
+    Ok((
+        StatusCode::OK,
+        axum::Json(
+            json!({ "success": true, "data": { "statuses": statuses, "messages": messages } }),
+        ),
+    )
+        .into_response())
 }
 
 /// Routes an inbound message to the verifier of the account that owns the number.

@@ -5,7 +5,7 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -15,22 +15,8 @@ use wa_send::{EnqueueRequest, Status};
 use crate::accounts::Account;
 use crate::extract::{QuerySpec, StrictQuery};
 use crate::payload::{self, rfc3339};
-use crate::send_api::{ApiFailure, SendErrorBody, send_state};
+use crate::send_api::{ApiFailure, SendErrorBody, body_object, json_body, ok, send_state};
 use crate::state::AppState;
-
-fn json_body(bytes: &Bytes) -> Result<Value, ApiFailure> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiFailure::field(
-            "",
-            "json_invalid",
-            format!("the body is not valid JSON: {e}"),
-        )
-    })
-}
-
-fn ok(status: StatusCode, data: Value) -> Response {
-    (status, axum::Json(json!({ "success": true, "data": data }))).into_response()
-}
 
 /// A timeline step.
 #[derive(Debug, Serialize, ToSchema)]
@@ -139,22 +125,10 @@ pub async fn send_message(
     Extension(account): Extension<Account>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    match send_message_impl(&state, &account, &headers, &body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn send_message_impl(
-    state: &AppState,
-    account: &Account,
-    headers: &HeaderMap,
-    body: &Bytes,
 ) -> Result<Response, ApiFailure> {
-    let send = send_state(state)?;
-    let req = payload::parse(&json_body(body)?)?;
-    let backend = backend_name(state, account);
+    let send = send_state(&state)?;
+    let req = payload::parse(&json_body(&body)?)?;
+    let backend = backend_name(&state, &account);
     if req.dry_run {
         req.outbound.validate().map_err(wa_send::SendError::from)?;
         let preview = wa_send::cloud_api_request_body(&req.outbound).ok();
@@ -215,33 +189,9 @@ pub async fn bulk(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
     body: Bytes,
-) -> Response {
-    match bulk_impl(&state, &account, &body).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn bulk_impl(
-    state: &AppState,
-    account: &Account,
-    body: &Bytes,
 ) -> Result<Response, ApiFailure> {
-    let send = send_state(state)?;
-    let v = json_body(body)?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| ApiFailure::field("", "field_invalid", "the body must be a JSON object"))?;
-    if let Some(k) = obj
-        .keys()
-        .find(|k| !["messages", "sendAt"].contains(&k.as_str()))
-    {
-        return Err(ApiFailure::field(
-            k.clone(),
-            "field_unknown",
-            "is not a field of this endpoint",
-        ));
-    }
+    let send = send_state(&state)?;
+    let v = body_object(&body, &["messages", "sendAt"])?;
     let items = v
         .get("messages")
         .and_then(Value::as_array)
@@ -345,16 +295,13 @@ pub async fn get_message(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
     Path(id): Path<String>,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let r = send.dispatcher.get(&account.id, &id).await?;
-        Ok::<_, ApiFailure>(ok(
-            StatusCode::OK,
-            serde_json::to_value(MessageView::from_record(&r)).unwrap_or_default(),
-        ))
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let r = send.dispatcher.get(&account.id, &id).await?;
+    Ok(ok(
+        StatusCode::OK,
+        serde_json::to_value(MessageView::from_record(&r)).unwrap_or_default(),
+    ))
 }
 
 /// Parameters of `GET /messages`.
@@ -386,40 +333,38 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
     uri: axum::http::Uri,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let q = crate::extract::parse_query(uri.query().unwrap_or(""), ListParams::ALLOWED)
-            .map_err(|e| ApiFailure::new(e.status.as_u16(), e.code, e.message))?;
-        let q: StrictQuery<ListParams> = StrictQuery::from_values(q);
-        let mut filter = ListFilter::account(account.id.clone());
-        filter.batch_id = q.get("batchId").map(str::to_owned);
-        if let Some(s) = q.get("status") {
-            filter.status = Some(Status::parse(s).ok_or_else(|| {
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let q = crate::extract::parse_query(uri.query().unwrap_or(""), ListParams::ALLOWED)
+        .map_err(|e| ApiFailure::new(e.status.as_u16(), e.code, e.message))?;
+    let q: StrictQuery<ListParams> = StrictQuery::from_values(q);
+    let mut filter = ListFilter::account(account.id.clone());
+    filter.batch_id = q.get("batchId").map(str::to_owned);
+    if let Some(s) = q.get("status") {
+        filter.status =
+            Some(Status::parse(s).ok_or_else(|| {
                 ApiFailure::new(400, "query_invalid_parameter", "unknown status")
             })?);
-        }
-        if let Some(l) = q.get("limit") {
-            filter.limit = l
-                .parse()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    ApiFailure::new(400, "query_invalid_parameter", "`limit` must be 1-1000")
-                })?;
-        }
-        filter.after_id = q.get("cursor").map(str::to_owned);
-        let records = send.dispatcher.list(&filter).await?;
-        let next = (records.len() == filter.limit)
-            .then(|| records.last().map(|r| r.id.clone()))
-            .flatten();
-        let views: Vec<MessageView> = records.iter().map(MessageView::from_record).collect();
-        Ok::<_, ApiFailure>(ok(
-            StatusCode::OK,
-            json!({ "messages": views, "nextCursor": next }),
-        ))
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+    }
+    if let Some(l) = q.get("limit") {
+        filter.limit = l
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                ApiFailure::new(400, "query_invalid_parameter", "`limit` must be 1-1000")
+            })?;
+    }
+    filter.after_id = q.get("cursor").map(str::to_owned);
+    let records = send.dispatcher.list(&filter).await?;
+    let next = (records.len() == filter.limit)
+        .then(|| records.last().map(|r| r.id.clone()))
+        .flatten();
+    let views: Vec<MessageView> = records.iter().map(MessageView::from_record).collect();
+    Ok(ok(
+        StatusCode::OK,
+        json!({ "messages": views, "nextCursor": next }),
+    ))
 }
 
 /// Cancel a queued or scheduled message.
@@ -439,14 +384,11 @@ pub async fn cancel(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
     Path(id): Path<String>,
-) -> Response {
-    let result = async {
-        let send = send_state(&state)?;
-        let r = send.dispatcher.cancel(&account.id, &id).await?;
-        Ok::<_, ApiFailure>(ok(
-            StatusCode::OK,
-            serde_json::to_value(MessageView::from_record(&r)).unwrap_or_default(),
-        ))
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let r = send.dispatcher.cancel(&account.id, &id).await?;
+    Ok(ok(
+        StatusCode::OK,
+        serde_json::to_value(MessageView::from_record(&r)).unwrap_or_default(),
+    ))
 }

@@ -91,61 +91,58 @@ pub async fn issue(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
     uri: Uri,
-) -> Response {
-    let result = (|| {
-        let send = send_state(&state)?;
-        let q = parse_query(uri.query().unwrap_or(""), PARAMS)
-            .map_err(|e| ApiFailure::new(e.status.as_u16(), e.code, e.message))?;
-        let get = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
-        let mut req = Request {
-            callback_url: get("callback_url"),
-            authorized_numbers: get("authorized_numbers")
-                .map(|s| {
-                    s.split(',')
-                        .map(|n| n.trim().to_owned())
-                        .filter(|n| !n.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            link_message: get("link_message"),
-            expiration_message: get("expiration_message"),
-            failure_message: get("failure_message"),
-            response_message: get("response_message"),
-            qr: matches!(get("qr").as_deref(), Some("1" | "true")),
-            ..Request::default()
-        };
-        if let Some(m) = get("expires_at") {
-            req.expires_at = Some(m.parse().map_err(|_| {
-                ApiFailure::new(
-                    400,
-                    "query_invalid_parameter",
-                    "`expires_at` must be whole minutes",
-                )
-            })?);
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let q = parse_query(uri.query().unwrap_or(""), PARAMS)
+        .map_err(|e| ApiFailure::new(e.status.as_u16(), e.code, e.message))?;
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
+    let mut req = Request {
+        callback_url: get("callback_url"),
+        authorized_numbers: get("authorized_numbers")
+            .map(|s| {
+                s.split(',')
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        link_message: get("link_message"),
+        expiration_message: get("expiration_message"),
+        failure_message: get("failure_message"),
+        response_message: get("response_message"),
+        qr: matches!(get("qr").as_deref(), Some("1" | "true")),
+        ..Request::default()
+    };
+    if let Some(m) = get("expires_at") {
+        req.expires_at = Some(m.parse().map_err(|_| {
+            ApiFailure::new(
+                400,
+                "query_invalid_parameter",
+                "`expires_at` must be whole minutes",
+            )
+        })?);
+    }
+    req.channel = match get("channel").as_deref() {
+        None | Some("whatsapp") => Channel::Whatsapp,
+        Some("sms") => Channel::Sms,
+        Some(_) => {
+            return Err(ApiFailure::new(
+                400,
+                "query_invalid_parameter",
+                "`channel` must be whatsapp or sms",
+            ));
         }
-        req.channel = match get("channel").as_deref() {
-            None | Some("whatsapp") => Channel::Whatsapp,
-            Some("sms") => Channel::Sms,
-            Some(_) => {
-                return Err(ApiFailure::new(
-                    400,
-                    "query_invalid_parameter",
-                    "`channel` must be whatsapp or sms",
-                ));
-            }
+    };
+    let verifier = verifier_for(&send, &account)?;
+    let issued = verifier.issue(&account.id, &req).map_err(|e| {
+        let status = if e.code() == "verify_rate_limited" {
+            429
+        } else {
+            400
         };
-        let verifier = verifier_for(&send, &account)?;
-        let issued = verifier.issue(&account.id, &req).map_err(|e| {
-            let status = if e.code() == "verify_rate_limited" {
-                429
-            } else {
-                400
-            };
-            ApiFailure::new(status, e.code(), e.to_string())
-        })?;
-        Ok(axum::Json(serde_json::to_value(&issued).unwrap_or_default()).into_response())
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+        ApiFailure::new(status, e.code(), e.to_string())
+    })?;
+    Ok(axum::Json(serde_json::to_value(&issued).unwrap_or_default()).into_response())
 }
 
 /// The state of one verification (the callback body's fields).
@@ -164,16 +161,13 @@ pub async fn get_one(
     State(state): State<AppState>,
     Extension(account): Extension<Account>,
     Path(id): Path<String>,
-) -> Response {
-    let result = (|| {
-        let send = send_state(&state)?;
-        let not_found = || ApiFailure::new(404, "verify_not_found", "no such verification");
-        let verifier = existing_verifier(&send, &account.id).ok_or_else(not_found)?;
-        let v = verifier.get(&id).map_err(|_| not_found())?;
-        if v.app_id != account.id {
-            return Err(not_found());
-        }
-        Ok((StatusCode::OK, axum::Json(json!(v.callback_payload()))).into_response())
-    })();
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiFailure> {
+    let send = send_state(&state)?;
+    let not_found = || ApiFailure::new(404, "verify_not_found", "no such verification");
+    let verifier = existing_verifier(&send, &account.id).ok_or_else(not_found)?;
+    let v = verifier.get(&id).map_err(|_| not_found())?;
+    if v.app_id != account.id {
+        return Err(not_found());
+    }
+    Ok((StatusCode::OK, axum::Json(json!(v.callback_payload()))).into_response())
 }
