@@ -47,8 +47,25 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trusted_proxies: u8)
     hops[hops.len() - n].parse().unwrap_or(fallback)
 }
 
-fn secs_ceil(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+/// Seconds until a refused request may be retried (rounded up, at least 1).
+pub fn retry_after_secs(
+    not_until: &governor::NotUntil<<DefaultClock as governor::clock::Clock>::Instant>,
+) -> u64 {
+    let d: Duration = not_until.wait_time_from(DefaultClock::default().now());
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
+
+/// Seconds until the whole allowance is back: GCRA refills one request every 60/limit s.
+pub fn reset_secs(per_minute: u32, remaining: u32) -> u64 {
+    let used = u64::from(per_minute.saturating_sub(remaining));
+    (used * 60).div_ceil(u64::from(per_minute.max(1)))
+}
+
+/// Sets `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+pub fn set_rate_limit_headers(h: &mut HeaderMap, limit: u64, remaining: u64, reset: u64) {
+    h.insert(X_RATELIMIT_LIMIT.clone(), HeaderValue::from(limit));
+    h.insert(X_RATELIMIT_REMAINING.clone(), HeaderValue::from(remaining));
+    h.insert(X_RATELIMIT_RESET.clone(), HeaderValue::from(reset));
 }
 
 async fn limited(state: &AppState, limit: &Arc<Limit>, req: Request, next: Next) -> Response {
@@ -61,13 +78,14 @@ async fn limited(state: &AppState, limit: &Arc<Limit>, req: Request, next: Next)
     let (mut resp, remaining, reset) = match limit.limiter.check_key(&ip) {
         Ok(snapshot) => {
             let remaining = snapshot.remaining_burst_capacity();
-            let used = u64::from(per_minute - remaining.min(per_minute));
-            // GCRA refills one request every 60/limit seconds.
-            let reset = (used * 60).div_ceil(u64::from(per_minute));
-            (next.run(req).await, remaining, reset)
+            (
+                next.run(req).await,
+                remaining,
+                reset_secs(per_minute, remaining),
+            )
         }
         Err(not_until) => {
-            let wait = secs_ceil(not_until.wait_time_from(DefaultClock::default().now())).max(1);
+            let wait = retry_after_secs(&not_until);
             let mut resp = ApiError::new(
                 "rate_limited",
                 format!(
@@ -80,10 +98,12 @@ async fn limited(state: &AppState, limit: &Arc<Limit>, req: Request, next: Next)
             (resp, 0, wait)
         }
     };
-    let h = resp.headers_mut();
-    h.insert(X_RATELIMIT_LIMIT.clone(), HeaderValue::from(per_minute));
-    h.insert(X_RATELIMIT_REMAINING.clone(), HeaderValue::from(remaining));
-    h.insert(X_RATELIMIT_RESET.clone(), HeaderValue::from(reset));
+    set_rate_limit_headers(
+        resp.headers_mut(),
+        u64::from(per_minute),
+        u64::from(remaining),
+        reset,
+    );
     resp
 }
 

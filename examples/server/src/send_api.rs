@@ -23,7 +23,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock as _, DefaultClock};
+use governor::clock::DefaultClock;
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
@@ -31,7 +31,7 @@ use serde::Serialize;
 use wa_send::{Dispatcher, SendError};
 
 use crate::accounts::{Plan, Registry};
-use crate::middleware::{X_RATELIMIT_LIMIT, X_RATELIMIT_REMAINING, X_RATELIMIT_RESET};
+use crate::middleware::{reset_secs, retry_after_secs, set_rate_limit_headers};
 use crate::state::AppState;
 
 /// Codes the send API adds, with their status.
@@ -332,20 +332,17 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             let remaining = snapshot.remaining_burst_capacity();
             req.extensions_mut().insert(account);
             let resp = next.run(req).await;
-            let burst = u64::from(per_minute);
-            let used = burst.saturating_sub(u64::from(remaining));
             (
                 (
-                    burst,
+                    u64::from(per_minute),
                     u64::from(remaining),
-                    (used * 60).div_ceil(burst.max(1)),
+                    reset_secs(per_minute, remaining),
                 ),
                 resp,
             )
         }
         Some((per_minute, Err(not_until))) => {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            let secs = retry_after_secs(&not_until);
             let mut f = ApiFailure::new(
                 429,
                 "rate_limited",
@@ -361,10 +358,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             ((0, 0, 0), next.run(req).await)
         }
     };
-    let h = resp.headers_mut();
-    h.insert(X_RATELIMIT_LIMIT.clone(), HeaderValue::from(limit.0));
-    h.insert(X_RATELIMIT_REMAINING.clone(), HeaderValue::from(limit.1));
-    h.insert(X_RATELIMIT_RESET.clone(), HeaderValue::from(limit.2));
+    set_rate_limit_headers(resp.headers_mut(), limit.0, limit.1, limit.2);
     resp
 }
 
@@ -378,8 +372,7 @@ pub async fn register_limit(State(state): State<AppState>, req: Request, next: N
     match state.register_limit.limiter.check_key(&ip) {
         Ok(_) => next.run(req).await,
         Err(not_until) => {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            let secs = retry_after_secs(&not_until);
             let mut f = ApiFailure::new(
                 429,
                 "rate_limited",
