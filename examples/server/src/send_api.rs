@@ -190,8 +190,14 @@ impl IntoResponse for ApiFailure {
 
 impl From<SendError> for ApiFailure {
     fn from(e: SendError) -> Self {
+        ApiFailure::from(&e)
+    }
+}
+
+impl From<&SendError> for ApiFailure {
+    fn from(e: &SendError) -> Self {
         let code = e.code();
-        let status = match &e {
+        let status = match e {
             SendError::IdempotencyConflict | SendError::NotCancellable { .. } => 409,
             SendError::NotFound => 404,
             SendError::CircuitOpen { .. } => 503,
@@ -199,10 +205,10 @@ impl From<SendError> for ApiFailure {
             _ => 400,
         };
         let mut f = ApiFailure::new(status, code, e.to_string());
-        if let SendError::CircuitOpen { retry_after_ms } = e {
+        if let SendError::CircuitOpen { retry_after_ms } = *e {
             f.retry_after = Some(retry_after_ms.div_ceil(1000).max(1));
         }
-        if let SendError::Invalid(m) = &e {
+        if let SendError::Invalid(m) = e {
             f.details.push(FieldError {
                 field: m.field().unwrap_or("message").to_owned(),
                 message: m.to_string(),

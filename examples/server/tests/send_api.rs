@@ -436,6 +436,19 @@ async fn send_flow_idempotency_bulk_cancel_and_scoping() {
     assert_eq!(v["data"]["request"]["text"]["body"], "x");
 
     let later = json!({"to": "+14155552671", "type": "text", "text": {"body": "later"}, "sendAt": "2999-01-01T00:00:00Z"});
+    // A past sendAt in one item is that item's own error, with its own code.
+    let past = json!({"to": "+14155552671", "type": "text", "text": {"body": "past"}, "sendAt": "2020-01-01T00:00:00Z"});
+    let (s, v, _) = r
+        .call(
+            "POST",
+            "/messages/bulk",
+            k,
+            Some(json!({"messages": [past]})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["data"]["results"][0]["error"]["code"], "send_at_in_past");
     let (s, v, _) = r
         .call(
             "POST",

@@ -251,7 +251,7 @@ pub async fn bulk(
                     results.push(json!({ "index": index, "id": id }));
                 }
                 Some(Err(e)) => {
-                    let f = ApiFailure::from(wa_send::SendError::from(e_to_message(e)));
+                    let f = ApiFailure::from(e);
                     results.push(json!({ "index": index, "error": { "code": f.code, "message": f.message, "details": f.details } }));
                 }
                 None => {}
@@ -269,14 +269,6 @@ pub async fn bulk(
             "results": results,
         }),
     ))
-}
-
-/// A per-item dispatcher refusal as a message error (the only kind `enqueue_bulk` reports per item).
-fn e_to_message(e: &wa_send::SendError) -> wa_send::MessageError {
-    match e {
-        wa_send::SendError::Invalid(m) => m.clone(),
-        _ => wa_send::MessageError::RecipientUnsupported { reason: "refused" },
-    }
 }
 
 /// One message of the calling account (another account's message is 404).
