@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use wa_links::Link;
-use wa_validate::{PhoneOptions, Username, UsernameKey};
+use wa_validate::{Username, UsernameKey};
 
 use super::cached_json;
 use crate::error::{ApiError, ErrorBody};
@@ -136,10 +136,7 @@ pub async fn phone_link(
     State(state): State<AppState>,
     q: StrictQuery<PhoneLinkParams>,
 ) -> Result<Response, ApiError> {
-    let mut options = PhoneOptions::new();
-    if let Some(region) = q.get("region") {
-        options = options.region(region);
-    }
+    let options = super::phone_options(q.get("region"));
     let phone = options.parse(q.require("phone")?)?;
     let mut link = Link::phone(&phone);
     if let Some(text) = q.get("text") {

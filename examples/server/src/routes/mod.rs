@@ -22,3 +22,11 @@ pub(crate) fn cached_json<T: Serialize>(value: &T, max_age_secs: u32) -> Respons
     }
     resp
 }
+
+/// Phone parsing options for a request's optional `region` parameter.
+pub(crate) fn phone_options(region: Option<&str>) -> wa_validate::PhoneOptions {
+    match region {
+        Some(r) => wa_validate::PhoneOptions::new().region(r),
+        None => wa_validate::PhoneOptions::new(),
+    }
+}

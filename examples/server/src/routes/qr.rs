@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::IntoParams;
 use wa_links::Link;
 use wa_qr::{Color, Ecl, Format, Options, Style};
-use wa_validate::{PhoneOptions, Username};
+use wa_validate::Username;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{QuerySpec, StrictQuery};
@@ -126,10 +126,7 @@ fn payload(q: &StrictQuery<QrParams>) -> Result<String, ApiError> {
         }
         Link::username(&Username::parse(u)?)
     } else {
-        let mut options = PhoneOptions::new();
-        if let Some(region) = q.get("region") {
-            options = options.region(region);
-        }
+        let options = super::phone_options(q.get("region"));
         Link::phone(&options.parse(q.require("phone")?)?)
     };
     if let Some(text) = q.get("text") {

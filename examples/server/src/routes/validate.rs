@@ -4,7 +4,7 @@
 use axum::response::Response;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
-use wa_validate::{PhoneOptions, Username, UsernameKey};
+use wa_validate::{Username, UsernameKey};
 
 use super::cached_json;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
@@ -188,10 +188,7 @@ pub struct PhoneValidation {
     )
 )]
 pub async fn phone(q: StrictQuery<ValidatePhoneParams>) -> Result<Response, ApiError> {
-    let mut options = PhoneOptions::new();
-    if let Some(region) = q.get("region") {
-        options = options.region(region);
-    }
+    let options = super::phone_options(q.get("region"));
     let body = match options.parse(q.require("phone")?) {
         Ok(p) => {
             let kind = p.number_type();
