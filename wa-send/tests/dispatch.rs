@@ -423,6 +423,31 @@ async fn statuses_are_monotonic_and_deduplicated() {
 }
 
 #[tokio::test]
+async fn a_status_that_beats_the_send_record_is_applied_once_recorded() {
+    let r = rig(config());
+    r.stub.push_ok("wamid.EARLY");
+    let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
+    let early = StatusUpdate::new("wamid.EARLY", MessageStatus::Delivered, T0 + 1);
+    assert!(
+        r.d.apply_status(&early).await.unwrap().is_none(),
+        "not stored yet: held"
+    );
+    r.d.run_once().await.unwrap();
+    let m = r.d.get("acct", &id).await.unwrap();
+    assert_eq!(m.status(), Status::Delivered);
+    let steps: Vec<Status> = m.lifecycle.timeline.iter().map(|t| t.status).collect();
+    assert_eq!(
+        steps,
+        [
+            Status::Queued,
+            Status::Processing,
+            Status::Sent,
+            Status::Delivered
+        ]
+    );
+}
+
+#[tokio::test]
 async fn expired_lease_is_reclaimed() {
     let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
     let r = rig_with(config(), store.clone());

@@ -518,26 +518,15 @@ async fn relay_failed_callbacks(
     }
 }
 
-/// Applies the dry-run backend's synthetic statuses. They are emitted while the message is
-/// being sent, before its provider id is stored, so each is retried briefly until it lands.
+/// Applies the dry-run backend's synthetic statuses (the dispatcher holds those that arrive
+/// before the send is recorded).
 pub async fn apply_dry_run_statuses(
     dispatcher: Arc<Dispatcher>,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<wa_send::StatusUpdate>,
 ) {
     while let Some(update) = rx.recv().await {
-        for _ in 0..100 {
-            match dispatcher
-                .store()
-                .find_by_provider_id(&update.message_id)
-                .await
-            {
-                Ok(Some(_)) => {
-                    let _ = dispatcher.apply_status(&update).await;
-                    break;
-                }
-                Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-                Err(_) => break,
-            }
+        if let Err(e) = dispatcher.apply_status(&update).await {
+            tracing::warn!(code = e.code(), "could not apply a dry-run status");
         }
     }
 }

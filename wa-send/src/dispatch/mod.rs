@@ -249,6 +249,8 @@ pub struct Dispatcher {
     breakers: Mutex<HashMap<String, Breaker>>,
     jitter: Mutex<u64>,
     targets: Option<Arc<dyn WebhookTargets>>,
+    /// Statuses that arrived before their send was recorded, by provider id.
+    early: Mutex<HashMap<String, Vec<StatusUpdate>>>,
 }
 
 impl fmt::Debug for Dispatcher {
@@ -259,6 +261,9 @@ impl fmt::Debug for Dispatcher {
             .finish_non_exhaustive()
     }
 }
+
+/// Provider ids whose statuses are held while their sends are being recorded.
+const MAX_EARLY_STATUSES: usize = 10_000;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -311,6 +316,7 @@ impl Dispatcher {
             clock,
             config,
             targets: None,
+            early: Mutex::new(HashMap::new()),
         })
     }
 
@@ -527,8 +533,18 @@ impl Dispatcher {
             .await?;
         let done = self.now().max(now);
         for (result, emit) in results.into_iter().zip(emits) {
-            if let (Some((record, true)), true) = (result, emit) {
+            let Some((record, changed)) = result else {
+                continue;
+            };
+            if changed && emit {
                 self.emit(&record, done).await?;
+            }
+            let early = record
+                .provider_message_id
+                .as_ref()
+                .and_then(|p| lock(&self.early).remove(p));
+            for update in early.into_iter().flatten() {
+                self.apply_status(&update).await?;
             }
         }
         Ok(n)
@@ -657,8 +673,10 @@ impl Dispatcher {
     }
 
     /// Applies a Meta status webhook to the stored message it refers to. Duplicates and
-    /// out-of-order statuses are no-ops (monotonic lifecycle). Returns the message when it
-    /// changed.
+    /// out-of-order statuses are no-ops (monotonic lifecycle). A status for a provider id
+    /// not stored yet (it can beat the worker's own record of the send) is held in memory
+    /// and applied when the send is recorded (up to 10,000 provider ids). Returns the
+    /// message when it changed.
     ///
     /// # Errors
     /// A store code.
@@ -670,7 +688,37 @@ impl Dispatcher {
             return Ok(None);
         };
         let Some(id) = self.store.find_by_provider_id(&update.message_id).await? else {
-            return Ok(None);
+            // A provider (or the dry-run backend) can report a status before the worker has
+            // recorded the send: keep it until the provider id is stored.
+            {
+                let mut early = lock(&self.early);
+                if early.len() < MAX_EARLY_STATUSES || early.contains_key(&update.message_id) {
+                    early
+                        .entry(update.message_id.clone())
+                        .or_default()
+                        .push(update.clone());
+                }
+            }
+            // The send may have been recorded meanwhile (after `run_once` looked for held
+            // statuses): look once more, and apply what is held if so.
+            if self
+                .store
+                .find_by_provider_id(&update.message_id)
+                .await?
+                .is_none()
+            {
+                return Ok(None);
+            }
+            let held = lock(&self.early)
+                .remove(&update.message_id)
+                .unwrap_or_default();
+            let mut changed = None;
+            for u in held {
+                if let Some(r) = Box::pin(self.apply_status(&u)).await? {
+                    changed = Some(r);
+                }
+            }
+            return Ok(changed);
         };
         let at = update.timestamp.saturating_mul(1000);
         let error = update.errors.first().map(|e| {
