@@ -164,7 +164,9 @@ pub struct Lifecycle {
     pub status: Status,
     /// Every status reached, in order.
     pub timeline: Vec<TimelineEntry>,
-    /// The stable code of the last failure (`delivery_*`, `message_*`, or `meta_<code>`).
+    /// The stable code of the last failure: a `delivery_*` code (Meta's failed statuses are
+    /// classified the same way), a `message_*` code, or `backend_unavailable` when the account
+    /// has no delivery backend.
     pub error_code: Option<String>,
     /// The human message of the last failure.
     pub error_message: Option<String>,

@@ -13,6 +13,11 @@
 //! | `webhook_url_invalid` | 400 | the webhook URL is not http(s) or points at an internal address |
 //! | `meta_webhook_not_configured` | 503 | the server has no Meta app secret / verify token |
 //! | `send_api_unavailable` | 503 | the server runs without the send API |
+//! | `verification_phone_missing` | 400 | neither the account nor the server names the business number for verification links |
+//!
+//! Codes inside `details[]` (what is wrong with one field of a `body_invalid` body):
+//! `json_invalid`, `field_missing`, `field_invalid`, `field_unknown`, or the crate code of
+//! the field's value (e.g. `phone_too_short` for `to`).
 //! | `message_*`, `delivery_*`, `verify_*`, `send_at_in_past`, `idempotency_key_*`, `circuit_open` (503), `bulk_*`, `message_not_found` (404), `message_not_cancellable` (409), `store_*` (500) | | from the crates |
 
 use std::collections::HashMap;
@@ -44,6 +49,15 @@ pub const SEND_API_CODES: &[(&str, u16)] = &[
     ("webhook_url_invalid", 400),
     ("meta_webhook_not_configured", 503),
     ("send_api_unavailable", 503),
+    ("verification_phone_missing", 400),
+];
+
+/// Codes that appear in `details[].code` of a `body_invalid` error (besides crate codes).
+pub const FIELD_CODES: &[&str] = &[
+    "json_invalid",
+    "field_missing",
+    "field_invalid",
+    "field_unknown",
 ];
 
 /// One field's problem.

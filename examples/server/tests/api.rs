@@ -540,6 +540,7 @@ async fn openapi_documents_every_route_and_code() {
                 .iter()
                 .map(|(c, _)| *c),
         )
+        .chain(wa_server_example::send_api::FIELD_CODES.iter().copied())
         .chain(wa_send::SendError::ALL_CODES.iter().copied())
         .chain(wa_send::DeliveryError::ALL_CODES.iter().copied());
     for code in codes {

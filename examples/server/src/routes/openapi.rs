@@ -119,6 +119,11 @@ pub fn document() -> &'static serde_json::Value {
         for code in send_codes {
             text.push_str(&format!("| `{code}` | see each operation | wa-send |\n"));
         }
+        for code in crate::send_api::FIELD_CODES {
+            text.push_str(&format!(
+                "| `{code}` | in `details[]` of `body_invalid` | send API |\n"
+            ));
+        }
         doc.info.description = Some(text);
         serde_json::to_value(doc).unwrap_or_default()
     })
