@@ -6,6 +6,8 @@ use std::time::Duration;
 struct Server {
     child: Child,
     base: String,
+    // Each server gets its own database: servers started in parallel never share a file.
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -26,8 +28,11 @@ fn free_port() -> u16 {
 async fn start(extra: &[&str]) -> Server {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_wa-server-example"))
         .args(["--bind", &bind])
+        .arg("--database")
+        .arg(dir.path().join("server.db"))
         .args(extra)
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
@@ -37,6 +42,7 @@ async fn start(extra: &[&str]) -> Server {
     let server = Server {
         child,
         base: format!("http://{bind}"),
+        _dir: dir,
     };
     let client = reqwest::Client::new();
     for _ in 0..300 {
