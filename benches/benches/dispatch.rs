@@ -3,8 +3,8 @@
 //!
 //! Three pipelines in one run, so the figures are comparable as ratios:
 //! 1. baseline: `MemoryStore` + `DryRunBackend` (no I/O at all);
-//! 2. `SqliteStore` (WAL, synchronous=FULL) + `DryRunBackend`;
-//! 3. `SqliteStore` + `CloudApiBackend` against a fake Graph API on 127.0.0.1.
+//! 2. `SqlStore` on SQLite (WAL, synchronous=FULL) + `DryRunBackend`;
+//! 3. `SqlStore` on SQLite + `CloudApiBackend` against a fake Graph API on 127.0.0.1.
 //!
 //! `cargo bench -p wa-benches --bench dispatch` (pacing off: this measures the machinery,
 //! not Meta's 80 msg/s default). `WA_BENCH_ONLY=memory|sqlite|cloud` runs one pipeline
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::Router;
 use serde_json::{Value, json};
-use wa_send::queue::{MemoryStore, QueueStore, SqliteStore};
+use wa_send::queue::{MemoryStore, QueueStore, SqlStore};
 use wa_send::{
     CloudApiBackend, Content, DispatchConfig, Dispatcher, DryRunBackend, EnqueueRequest, Outbound,
     Recipient, SharedBackend, SingleBackend, SystemClock,
@@ -119,11 +119,11 @@ fn main() {
             phases.push(run("memory + dry-run (baseline)", n, Arc::new(MemoryStore::new()), Arc::new(DryRunBackend::new())).await);
         }
         if wanted("sqlite") {
-            let sqlite = Arc::new(SqliteStore::open(dir.path().join("a.db")).await.unwrap());
+            let sqlite = Arc::new(SqlStore::open_url(&format!("sqlite://{}", dir.path().join("a.db").display())).await.unwrap());
             phases.push(run("sqlite + dry-run", n, sqlite, Arc::new(DryRunBackend::new())).await);
         }
         if wanted("cloud") {
-            let sqlite = Arc::new(SqliteStore::open(dir.path().join("b.db")).await.unwrap());
+            let sqlite = Arc::new(SqlStore::open_url(&format!("sqlite://{}", dir.path().join("b.db").display())).await.unwrap());
             let cloud = CloudApiBackend::builder("token", "106540352242922").base_url(graph).build().unwrap();
             phases.push(run("sqlite + Cloud API (loopback fake)", n, sqlite, Arc::new(cloud)).await);
         }

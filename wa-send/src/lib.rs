@@ -2,14 +2,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backend;
-mod clock;
 pub mod dispatch;
+pub mod ids;
 pub mod lifecycle;
 pub mod message;
-pub mod outbound;
 pub mod queue;
 pub mod webhook;
 
+pub use async_trait::async_trait;
 #[cfg(feature = "cloud-api")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cloud-api")))]
 pub use backend::cloud_api::{
@@ -22,10 +22,10 @@ pub use backend::{
     BoxFuture, CredentialInfo, DeliveryBackend, DeliveryError, DryRunBackend, ErrorClass,
     RateLimitScope, Receipt, SharedBackend, StubBackend, classify_meta_code,
 };
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::{
-    BackendRouter, BulkOutcome, DispatchConfig, Dispatcher, EnqueueRequest, Enqueued, SendError,
-    SingleBackend, WebhookTarget, WebhookTargets,
+    BackendRouter, BulkOutcome, BulkRequest, DispatchConfig, Dispatcher, EnqueueRequest, Enqueued,
+    ItemError, Next, RetryPolicy, SendError, SingleBackend, UnknownOutcome, WebhookTarget,
+    WebhookTargets,
 };
 pub use lifecycle::{Lifecycle, Status, TimelineEntry};
 pub use message::{
@@ -33,4 +33,5 @@ pub use message::{
     ContactUrl, Content, List, ListRow, ListSection, Location, Media, MediaKind, MediaSource,
     MessageError, Outbound, Recipient, ReplyButton, Template, TemplateComponent, TemplateParameter,
 };
-pub use webhook::{InboundMessage, MessageStatus, StatusUpdate, WebhookError, WebhookEvent};
+pub use wa_validate::time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use webhook::meta::{InboundMessage, MessageStatus, StatusUpdate, WebhookError, WebhookEvent};

@@ -14,10 +14,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::webhook::MessageStatus;
+use crate::Timestamp;
+use crate::webhook::meta::MessageStatus;
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Status {
@@ -151,8 +152,8 @@ impl std::fmt::Display for Status {
 pub struct TimelineEntry {
     /// The status reached.
     pub status: Status,
-    /// When, in Unix milliseconds.
-    pub at: u64,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// A message's status, timeline and last error.
@@ -162,19 +163,20 @@ pub struct TimelineEntry {
 pub struct Lifecycle {
     /// The current status.
     pub status: Status,
-    /// Every status reached, in order.
+    /// Every status reached, in order; times never go backwards, and `sent` is always
+    /// listed before `delivered` and `read`.
     pub timeline: Vec<TimelineEntry>,
     /// The stable code of the last failure: a `delivery_*` code (Meta's failed statuses are
     /// classified the same way), a `message_*` code, or `backend_unavailable` when the account
-    /// has no delivery backend.
+    /// has no delivery backend. Cleared once the message is sent.
     pub error_code: Option<String>,
     /// The human message of the last failure.
     pub error_message: Option<String>,
 }
 
 impl Lifecycle {
-    /// A lifecycle starting at `status` (`Queued` or `Scheduled`) at `at` ms.
-    pub fn new(status: Status, at: u64) -> Self {
+    /// A lifecycle starting at `status` (`Queued` or `Scheduled`) at `at`.
+    pub fn new(status: Status, at: Timestamp) -> Self {
         Lifecycle {
             status,
             timeline: vec![TimelineEntry { status, at }],
@@ -183,25 +185,70 @@ impl Lifecycle {
         }
     }
 
+    fn push(&mut self, status: Status, at: Timestamp) {
+        // Provider timestamps have whole seconds and clocks differ: never go back in time.
+        let at = self.timeline.last().map_or(at, |last| at.max(last.at));
+        self.timeline.push(TimelineEntry { status, at });
+    }
+
     /// Moves to `to` if [`Status::can_become`] allows; returns whether it moved.
-    pub fn advance(&mut self, to: Status, at: u64) -> bool {
+    ///
+    /// Reaching `delivered` or `read` before `sent` was recorded (a webhook can beat the
+    /// worker) records the implied `sent` first; reaching a sent status clears the last error.
+    ///
+    /// # Examples
+    /// ```
+    /// use wa_send::{Lifecycle, Status, Timestamp};
+    /// let mut l = Lifecycle::new(Status::Queued, Timestamp::from_secs(1));
+    /// assert!(l.advance(Status::Processing, Timestamp::from_secs(2)));
+    /// assert!(l.advance(Status::Delivered, Timestamp::from_secs(1)));
+    /// let steps: Vec<_> = l.timeline.iter().map(|t| (t.status, t.at.as_secs())).collect();
+    /// assert_eq!(steps, [(Status::Queued, 1), (Status::Processing, 2), (Status::Sent, 2), (Status::Delivered, 2)]);
+    /// ```
+    pub fn advance(&mut self, to: Status, at: Timestamp) -> bool {
         if !self.status.can_become(to) {
             return false;
         }
+        if matches!(to, Status::Delivered | Status::Read) && !self.status.is_sent() {
+            self.push(Status::Sent, at);
+        }
+        if to.is_sent() {
+            self.error_code = None;
+            self.error_message = None;
+        }
         self.status = to;
         // A retry loop (processing ↔ retrying) adds one entry per attempt.
-        self.timeline.push(TimelineEntry { status: to, at });
+        self.push(to, at);
         true
     }
 
     /// Moves to `Failed` or `Retrying` with the error recorded; returns whether it moved.
-    pub fn fail(&mut self, to: Status, at: u64, code: &str, message: &str) -> bool {
+    pub fn fail(&mut self, to: Status, at: Timestamp, code: &str, message: &str) -> bool {
         let moved = self.advance(to, at);
         if moved {
             self.error_code = Some(code.to_owned());
             self.error_message = Some(message.to_owned());
         }
         moved
+    }
+
+    /// Puts a `failed` message back in the queue (an explicit retry by its owner); returns
+    /// whether it was failed. The last error stays until the next attempt.
+    pub fn requeue(&mut self, at: Timestamp) -> bool {
+        if self.status != Status::Failed {
+            return false;
+        }
+        self.status = Status::Queued;
+        self.push(Status::Queued, at);
+        true
+    }
+
+    /// When `status` was first reached.
+    pub fn reached(&self, status: Status) -> Option<Timestamp> {
+        self.timeline
+            .iter()
+            .find(|t| t.status == status)
+            .map(|t| t.at)
     }
 }
 
@@ -211,19 +258,20 @@ mod tests {
 
     #[test]
     fn happy_path_and_late_webhooks() {
-        let mut l = Lifecycle::new(Status::Queued, 1);
+        let t = Timestamp::from_millis;
+        let mut l = Lifecycle::new(Status::Queued, t(1));
         for (s, at) in [
             (Status::Processing, 2),
             (Status::Sent, 3),
             (Status::Read, 5),
         ] {
-            assert!(l.advance(s, at));
+            assert!(l.advance(s, t(at)));
         }
         assert!(
-            !l.advance(Status::Delivered, 6),
+            !l.advance(Status::Delivered, t(6)),
             "late delivered never overwrites read"
         );
-        assert!(!l.advance(Status::Read, 7), "duplicate is a no-op");
+        assert!(!l.advance(Status::Read, t(7)), "duplicate is a no-op");
         let steps: Vec<_> = l.timeline.iter().map(|t| t.status).collect();
         assert_eq!(
             steps,
@@ -238,13 +286,17 @@ mod tests {
 
     #[test]
     fn retries_and_failures() {
-        let mut l = Lifecycle::new(Status::Scheduled, 0);
-        assert!(l.advance(Status::Processing, 1));
-        assert!(l.fail(Status::Retrying, 2, "delivery_transient", "try again"));
-        assert!(l.advance(Status::Processing, 3));
-        assert!(l.fail(Status::Failed, 4, "delivery_rejected", "bad"));
+        let t = Timestamp::from_millis;
+        let mut l = Lifecycle::new(Status::Scheduled, t(0));
+        assert!(l.advance(Status::Processing, t(1)));
+        assert!(l.fail(Status::Retrying, t(2), "delivery_transient", "try again"));
+        assert!(l.advance(Status::Processing, t(3)));
+        assert!(l.fail(Status::Failed, t(4), "delivery_rejected", "bad"));
         assert_eq!(l.error_code.as_deref(), Some("delivery_rejected"));
-        assert!(!l.advance(Status::Sent, 5));
+        assert!(!l.advance(Status::Sent, t(5)));
+        assert!(l.requeue(t(6)));
+        assert_eq!(l.status, Status::Queued);
+        assert!(!l.requeue(t(7)), "only failed messages are requeued");
     }
 
     #[test]

@@ -44,7 +44,7 @@ async fn success_sends_the_documented_request() {
     let (fake, backend) = setup().await;
     let msg = Outbound::new(
         Recipient::parse("+14155552671").unwrap(),
-        Content::Template(Template::authentication("otp", "en_US", "123456")),
+        Content::Template(Template::authentication("otp", "en_US", "123456").unwrap()),
     );
     let receipt = backend.send(&msg).await.unwrap();
     assert_eq!(receipt.provider_message_id, "wamid.HBgLOK");
@@ -295,8 +295,10 @@ fn config_is_checked_and_token_redacted() {
 #[tokio::test]
 async fn usable_as_trait_object() {
     let (_fake, backend) = setup().await;
-    let shared: wa_send::SharedBackend = std::sync::Arc::new(backend);
-    let boxed: Box<dyn DeliveryBackend> = Box::new(shared.clone());
+    // The trait is object-safe: shared (`Arc`) and boxed backends are used the same way.
+    let shared: wa_send::SharedBackend = std::sync::Arc::new(backend.clone());
+    assert!(shared.send(&text()).await.is_ok());
+    let boxed: Box<dyn DeliveryBackend> = Box::new(backend);
     assert_eq!(boxed.name(), "cloud_api");
     assert!(boxed.send(&text()).await.is_ok());
 }

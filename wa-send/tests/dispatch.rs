@@ -4,14 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use wa_send::queue::{ListFilter, MemoryStore, QueueStore};
+use wa_send::queue::{Admission, ListFilter, MemoryStore, QueueStore};
 use wa_send::{
     Content, DeliveryError, DispatchConfig, Dispatcher, EnqueueRequest, ManualClock, MessageStatus,
-    Outbound, Recipient, SingleBackend, Status, StatusUpdate, StubBackend,
+    Outbound, Recipient, SingleBackend, Status, StatusUpdate, StubBackend, Timestamp,
 };
 
 const T0: u64 = 1_750_000_000; // seconds
 const MS0: u64 = T0 * 1000;
+
+fn ms(unix_ms: u64) -> Timestamp {
+    Timestamp::from_millis(unix_ms)
+}
 
 struct Rig {
     clock: Arc<ManualClock>,
@@ -103,7 +107,7 @@ async fn enqueue_then_send() {
 async fn scheduling() {
     let r = rig(config());
     let e =
-        r.d.enqueue("acct", msg("later").send_at(MS0 + 60_000))
+        r.d.enqueue("acct", msg("later").send_at(ms(MS0 + 60_000)))
             .await
             .unwrap();
     assert_eq!(e.record.status(), Status::Scheduled);
@@ -114,14 +118,14 @@ async fn scheduling() {
     assert_eq!(r.d.run_once().await.unwrap(), 1);
     assert_eq!(r.status(&e.record.id).await, Status::Sent);
     assert_eq!(
-        r.d.enqueue("acct", msg("past").send_at(MS0))
+        r.d.enqueue("acct", msg("past").send_at(ms(MS0)))
             .await
             .unwrap_err()
             .code(),
         "send_at_in_past"
     );
     let now =
-        r.d.enqueue("acct", msg("now").send_at(MS0 + 60_000))
+        r.d.enqueue("acct", msg("now").send_at(ms(MS0 + 60_000)))
             .await
             .unwrap();
     assert_eq!(
@@ -144,13 +148,13 @@ async fn transient_errors_retry_with_backoff() {
         m.lifecycle.error_code.as_deref(),
         Some("delivery_transient")
     );
-    let first_delay = m.next_attempt_at - MS0;
+    let first_delay = m.next_attempt_at.as_millis() - MS0;
     assert!((1_000..=2_000).contains(&first_delay), "{first_delay}");
     assert_eq!(r.d.run_once().await.unwrap(), 0, "not before the backoff");
     r.advance_ms(first_delay);
     r.d.run_once().await.unwrap();
     let m = r.d.get("acct", &id).await.unwrap();
-    let second_delay = m.next_attempt_at - (MS0 + first_delay);
+    let second_delay = m.next_attempt_at.as_millis() - (MS0 + first_delay);
     assert!((2_000..=4_000).contains(&second_delay), "{second_delay}");
     r.advance_ms(second_delay);
     r.d.run_once().await.unwrap();
@@ -162,7 +166,7 @@ async fn transient_errors_retry_with_backoff() {
 #[tokio::test]
 async fn gives_up_after_max_attempts_and_fails_permanent_at_once() {
     let mut c = config();
-    c.max_attempts = 3;
+    c.retry.max_attempts = 3;
     let r = rig(c);
     for _ in 0..3 {
         r.stub.push_error(transient());
@@ -215,11 +219,13 @@ async fn account_rate_limit_honours_retry_after() {
     r.d.run_once().await.unwrap();
     let m = r.d.get("acct", &a).await.unwrap();
     assert_eq!(m.status(), Status::Retrying);
-    assert!(m.next_attempt_at >= MS0 + 5_000);
-    // The whole account is paused: b is claimed but not sent.
+    assert!(m.next_attempt_at >= ms(MS0 + 5_000));
+    // The whole account is paused: b waits in the queue (not in a worker), and says until when.
     r.d.run_once().await.unwrap();
     assert_eq!(r.stub.sent_count(), 1);
-    assert_eq!(r.status(&b).await, Status::Processing);
+    let waiting = r.d.get("acct", &b).await.unwrap();
+    assert_eq!(waiting.status(), Status::Queued);
+    assert!(waiting.next_attempt_at >= ms(MS0 + 5_000));
     r.advance_ms(5_000);
     for _ in 0..3 {
         r.d.run_once().await.unwrap();
@@ -269,7 +275,11 @@ async fn pair_limit_backs_off_only_that_recipient() {
         Status::Sent,
         "other recipients are unaffected"
     );
-    assert_eq!(r.status(&x2).await, Status::Processing);
+    assert_eq!(
+        r.status(&x2).await,
+        Status::Queued,
+        "waiting for the pair, not in a worker"
+    );
     assert_eq!(r.stub.sent_count(), 2);
     // After the pause the recipient gets one message per interval again.
     r.advance_ms(6_000);
@@ -342,7 +352,9 @@ async fn statuses_are_monotonic_and_deduplicated() {
             .unwrap()
             .provider_message_id
             .unwrap();
-    let up = |s: MessageStatus, t: u64| StatusUpdate::new(wamid.clone(), s, T0 + t);
+    let up = |s: MessageStatus, t: u64| {
+        StatusUpdate::new(wamid.clone(), s, Timestamp::from_secs(T0 + t))
+    };
     assert!(
         r.d.apply_status(&up(MessageStatus::Delivered, 2))
             .await
@@ -377,7 +389,7 @@ async fn statuses_are_monotonic_and_deduplicated() {
     );
     let m = r.d.get("acct", &id).await.unwrap();
     assert_eq!(m.status(), Status::Read);
-    let steps: Vec<(Status, u64)> = m
+    let steps: Vec<(Status, Timestamp)> = m
         .lifecycle
         .timeline
         .iter()
@@ -386,15 +398,19 @@ async fn statuses_are_monotonic_and_deduplicated() {
     assert_eq!(
         steps[3..],
         [
-            (Status::Delivered, (T0 + 2) * 1000),
-            (Status::Read, (T0 + 5) * 1000)
+            (Status::Delivered, Timestamp::from_secs(T0 + 2)),
+            (Status::Read, Timestamp::from_secs(T0 + 5))
         ]
     );
     assert!(
-        r.d.apply_status(&StatusUpdate::new("wamid.unknown", MessageStatus::Read, T0))
-            .await
-            .unwrap()
-            .is_none()
+        r.d.apply_status(&StatusUpdate::new(
+            "wamid.unknown",
+            MessageStatus::Read,
+            Timestamp::from_secs(T0)
+        ))
+        .await
+        .unwrap()
+        .is_none()
     );
 
     // Delivered may be skipped; failed after sent carries Meta's code.
@@ -410,7 +426,7 @@ async fn statuses_are_monotonic_and_deduplicated() {
         r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{"statuses":[{{"id":"{wamid2}","status":"failed","timestamp":"{T0}","errors":[{{"code":131049,"title":"ecosystem"}}]}}]}}}}]}}]}}"#
     );
     let wa_send::WebhookEvent::Status(failed) =
-        &wa_send::webhook::parse(body.as_bytes()).unwrap()[0]
+        &wa_send::webhook::meta::parse(body.as_bytes()).unwrap()[0]
     else {
         panic!()
     };
@@ -427,7 +443,11 @@ async fn a_status_that_beats_the_send_record_is_applied_once_recorded() {
     let r = rig(config());
     r.stub.push_ok("wamid.EARLY");
     let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
-    let early = StatusUpdate::new("wamid.EARLY", MessageStatus::Delivered, T0 + 1);
+    let early = StatusUpdate::new(
+        "wamid.EARLY",
+        MessageStatus::Delivered,
+        Timestamp::from_secs(T0 + 1),
+    );
     assert!(
         r.d.apply_status(&early).await.unwrap().is_none(),
         "not stored yet: held"
@@ -447,18 +467,103 @@ async fn a_status_that_beats_the_send_record_is_applied_once_recorded() {
     );
 }
 
+/// Changed on purpose (exactly-once): an expired lease means the send's outcome is unknown,
+/// so the message is not re-sent at once but waits for the provider's status.
 #[tokio::test]
-async fn expired_lease_is_reclaimed() {
+async fn expired_lease_waits_for_reconciliation_then_resends() {
     let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
     let r = rig_with(config(), store.clone());
     let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
     // A worker claims it and dies.
-    assert_eq!(store.claim_due(MS0, 60_000, 10).await.unwrap().len(), 1);
+    let claimed = store
+        .claim(ms(MS0), 60_000, 10, Box::new(|_| Admission::Send))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
     assert_eq!(r.d.run_once().await.unwrap(), 0, "leased");
     r.advance_ms(60_000);
-    assert_eq!(r.d.run_once().await.unwrap(), 1);
-    assert_eq!(r.status(&id).await, Status::Sent);
+    assert_eq!(r.d.run_once().await.unwrap(), 1, "the orphan is looked at");
+    let m = r.d.get("acct", &id).await.unwrap();
+    assert_eq!(m.status(), Status::Retrying);
+    assert_eq!(
+        m.lifecycle.error_code.as_deref(),
+        Some("delivery_outcome_unknown")
+    );
+    assert_eq!(r.stub.sent_count(), 0, "not re-sent blindly");
+    r.advance_ms(9 * 60_000);
+    r.d.run_once().await.unwrap();
+    assert_eq!(
+        r.stub.sent_count(),
+        0,
+        "still inside the reconciliation window"
+    );
+    r.advance_ms(60_000);
+    r.d.run_once().await.unwrap();
+    assert_eq!(
+        r.status(&id).await,
+        Status::Sent,
+        "no status came: sent again"
+    );
     assert_eq!(r.stub.sent_count(), 1);
+    assert_eq!(r.d.stats().snapshot().resent_after_unknown, 1);
+}
+
+#[tokio::test]
+async fn a_tagged_status_reconciles_an_unknown_outcome_without_a_resend() {
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let r = rig_with(config(), store.clone());
+    let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
+    // The first worker sent it (the provider got our id in biz_opaque_callback_data), then died.
+    store
+        .claim(ms(MS0), 60_000, 10, Box::new(|_| Admission::Send))
+        .await
+        .unwrap();
+    r.advance_ms(60_000);
+    r.d.run_once().await.unwrap();
+    let mut delivered = StatusUpdate::new(
+        "wamid.LOST",
+        MessageStatus::Delivered,
+        Timestamp::from_secs(T0 + 61),
+    );
+    delivered.biz_opaque_callback_data = Some(format!("wa-kit:{id}"));
+    let m =
+        r.d.apply_status(&delivered)
+            .await
+            .unwrap()
+            .expect("matched by its tag");
+    assert_eq!(m.status(), Status::Delivered);
+    assert_eq!(m.provider_message_id.as_deref(), Some("wamid.LOST"));
+    assert_eq!(m.lifecycle.error_code, None);
+    r.advance_ms(20 * 60_000);
+    r.d.run_once().await.unwrap();
+    assert_eq!(r.stub.sent_count(), 0, "reconciled: never sent twice");
+    assert_eq!(r.d.stats().snapshot().reconciled, 1);
+}
+
+#[tokio::test]
+async fn sends_carry_the_message_id_unless_the_caller_set_callback_data() {
+    let r = rig(config());
+    let id = r.d.enqueue("acct", msg("x")).await.unwrap().record.id;
+    let own =
+        r.d.enqueue(
+            "acct",
+            EnqueueRequest::new(text_to("+14155552671", "y").biz_opaque_callback_data("order=1")),
+        )
+        .await
+        .unwrap();
+    r.d.run_once().await.unwrap();
+    let sent = r.stub.sent();
+    assert_eq!(
+        sent[0].biz_opaque_callback_data.as_deref(),
+        Some(format!("wa-kit:{id}").as_str())
+    );
+    assert_eq!(sent[1].biz_opaque_callback_data.as_deref(), Some("order=1"));
+    let stored = r.d.get("acct", &own.record.id).await.unwrap();
+    assert_eq!(
+        stored.outbound.biz_opaque_callback_data.as_deref(),
+        Some("order=1"),
+        "the stored message is the caller's"
+    );
 }
 
 #[tokio::test]
@@ -467,7 +572,7 @@ async fn circuit_opens_half_opens_and_closes() {
     c.batch_size = 1;
     c.breaker_threshold = 3;
     c.breaker_cooldown_ms = 10_000;
-    c.base_backoff_ms = 100_000; // keep retries out of the way
+    c.retry.base = Duration::from_millis(100_000); // keep retries out of the way
     let r = rig(c);
     for _ in 0..3 {
         r.stub.push_error(transient());
@@ -476,14 +581,19 @@ async fn circuit_opens_half_opens_and_closes() {
     }
     let err = r.d.enqueue("acct", msg("y")).await.unwrap_err();
     assert_eq!(err.code(), "circuit_open");
-    assert_eq!(r.d.circuit_open_until("acct"), Some(MS0 + 10_000));
+    assert_eq!(r.d.circuit_open_until("acct"), Some(ms(MS0 + 10_000)));
     assert_eq!(r.d.circuit_open_until("other-account"), None, "per account");
     r.advance_ms(10_000);
     // Half-open: one probe; it fails, so the circuit opens again.
     let probe = r.d.enqueue("acct", msg("probe")).await.unwrap().record.id;
     r.stub.push_error(transient());
     r.d.run_once().await.unwrap();
-    assert_eq!(r.status(&probe).await, Status::Retrying);
+    let p = r.d.get("acct", &probe).await.unwrap();
+    assert_eq!(p.status(), Status::Retrying);
+    assert_eq!(
+        p.attempts, 0,
+        "a failed probe spends no attempt of the message"
+    );
     assert_eq!(
         r.d.enqueue("acct", msg("z")).await.unwrap_err().code(),
         "circuit_open"
@@ -543,7 +653,7 @@ async fn bulk_cancel_and_lists() {
         msg("a"),
         msg("b"),
         EnqueueRequest::new(text_to("+14155552671", "")),
-        msg("d").send_at(MS0 + 1000),
+        msg("d").send_at(ms(MS0 + 1000)),
     ];
     let out = r.d.enqueue_bulk("acct", items).await.unwrap();
     assert_eq!((out.total, out.queued(), out.failed_count()), (4, 3, 1));
@@ -596,10 +706,9 @@ async fn bulk_cancel_and_lists() {
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn nothing_queued_is_lost_on_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("q.db");
+    let url = wa_send::queue::testing::temp_sqlite_url();
     let ids: Vec<String> = {
-        let store = Arc::new(wa_send::queue::SqliteStore::open(&path).await.unwrap());
+        let store = Arc::new(wa_send::queue::SqlStore::open_url(&url).await.unwrap());
         let r = rig_with(config(), store);
         let out =
             r.d.enqueue_bulk("acct", (0..20).map(|i| msg(&format!("m{i}"))).collect())
@@ -607,7 +716,7 @@ async fn nothing_queued_is_lost_on_restart() {
                 .unwrap();
         out.items.into_iter().map(Result::unwrap).collect()
     };
-    let store = Arc::new(wa_send::queue::SqliteStore::open(&path).await.unwrap());
+    let store = Arc::new(wa_send::queue::SqlStore::open_url(&url).await.unwrap());
     let r = rig_with(config(), store);
     r.d.run_once().await.unwrap();
     for id in &ids {

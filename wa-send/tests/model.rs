@@ -245,9 +245,9 @@ fn limits_table() {
         ),
         (
             "template ok",
-            to(Content::Template(Template::authentication(
-                "otp", "en", "123456",
-            ))),
+            to(Content::Template(
+                Template::authentication("otp", "en", "123456").unwrap(),
+            )),
             "ok",
         ),
         (
@@ -299,7 +299,7 @@ fn codes_are_stable_and_unique() {
         .iter()
         .chain(DeliveryError::ALL_CODES)
         .chain(WebhookError::ALL_CODES)
-        .copied()
+        .map(|(c, _)| *c)
         .collect();
     insta::assert_snapshot!("wa_send_codes", all.join("\n"));
     all.extend(wa_validate::Error::ALL_CODES.iter().map(|(c, _)| *c));
@@ -338,7 +338,8 @@ async fn dry_run_emits_meta_shaped_statuses() {
     assert!(
         seen[..3]
             .iter()
-            .all(|s| s.message_id == r1.provider_message_id && s.timestamp == 1_750_000_000)
+            .all(|s| s.message_id == r1.provider_message_id
+                && s.timestamp == wa_send::Timestamp::from_secs(1_750_000_000))
     );
     assert_eq!(seen[0].biz_opaque_callback_data.as_deref(), Some("cb"));
     assert_eq!(seen[0].recipient_id.as_deref(), Some("14155552671"));

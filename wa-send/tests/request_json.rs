@@ -73,9 +73,9 @@ fn all() -> Vec<(&'static str, Outbound)> {
         ),
         (
             "template_authentication",
-            to(Content::Template(Template::authentication(
-                "otp_copy", "en_US", "J$FpnYnP",
-            ))),
+            to(Content::Template(
+                Template::authentication("otp_copy", "en_US", "J$FpnYnP").unwrap(),
+            )),
         ),
         (
             "image_by_id",

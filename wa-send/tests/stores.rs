@@ -1,34 +1,70 @@
-//! Every store passes the same conformance suite.
+//! Every store passes the same conformance suite: one named test per behaviour.
 
-use wa_send::queue::MemoryStore;
-use wa_send::queue::testing::conformance;
-
-#[tokio::test]
-async fn memory_store() {
-    conformance(&MemoryStore::new()).await;
+mod memory {
+    wa_send::queue_store_tests!(async { Some(wa_send::queue::MemoryStore::new()) });
 }
 
 #[cfg(feature = "sqlite")]
-#[tokio::test]
-async fn sqlite_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("queue.db");
-    conformance(&wa_send::queue::SqliteStore::open(&path).await.unwrap()).await;
-    // Reopening keeps everything (migrations are idempotent).
-    let store = wa_send::queue::SqliteStore::open(&path).await.unwrap();
-    use wa_send::queue::QueueStore;
-    assert!(store.get("msg_0101").await.unwrap().is_some());
+mod sqlite {
+    use wa_send::queue::{QueueStore, SqlStore, testing};
+
+    wa_send::queue_store_tests!(async {
+        Some(
+            SqlStore::open_url(&testing::temp_sqlite_url())
+                .await
+                .unwrap(),
+        )
+    });
+
+    #[tokio::test]
+    async fn reopening_keeps_everything() {
+        let url = testing::temp_sqlite_url();
+        testing::insert_get_and_count(&SqlStore::open_url(&url).await.unwrap()).await;
+        // Migrations are idempotent and the data is on disk.
+        let store = SqlStore::open_url(&url).await.unwrap();
+        assert!(store.get("msg_0001").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_claim_query_reads_the_due_index_without_sorting() {
+        let store = SqlStore::open_url(&testing::temp_sqlite_url())
+            .await
+            .unwrap();
+        let plan = store
+            .database()
+            .read(|c| {
+                Box::pin(async move {
+                    c.fetch_all(
+                        "EXPLAIN QUERY PLAN SELECT id FROM wa_messages WHERE due_at <= $1 ORDER BY due_at LIMIT $2",
+                        &[1i64.into(), 10i64.into()],
+                    )
+                    .await
+                })
+            })
+            .await
+            .unwrap();
+        let text: Vec<String> = plan.iter().map(|r| r.text(3).unwrap()).collect();
+        assert!(
+            text.iter().any(|t| t.contains("wa_messages_due")),
+            "{text:?}"
+        );
+        assert!(
+            !text.iter().any(|t| t.contains("TEMP B-TREE")),
+            "no sort: {text:?}"
+        );
+    }
 }
 
-/// Runs when `WA_TEST_POSTGRES_URL` is set (`.ci/run` starts a local PostgreSQL and sets it).
+/// Runs when `WA_TEST_POSTGRES_URL` is set (`.ci/run` starts a local PostgreSQL, sets it and
+/// `WA_REQUIRE_POSTGRES`, so CI fails instead of skipping).
 #[cfg(feature = "postgres")]
-#[tokio::test]
-async fn postgres_store() {
-    let Ok(url) = std::env::var("WA_TEST_POSTGRES_URL") else {
-        eprintln!("WA_TEST_POSTGRES_URL not set: PostgresStore conformance skipped");
-        return;
-    };
-    let store = wa_send::queue::PostgresStore::connect(&url).await.unwrap();
-    store.truncate().await.unwrap();
-    conformance(&store).await;
+mod postgres {
+    use wa_send::queue::{SqlStore, testing};
+
+    wa_send::queue_store_tests!(async {
+        match testing::fresh_postgres_url().await {
+            Some(url) => Some(SqlStore::open_url(&url).await.unwrap()),
+            None => None,
+        }
+    });
 }

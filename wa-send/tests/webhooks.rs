@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use wa_send::webhook::{self, InboundContent, WebhookError};
+use wa_send::webhook::meta::{self as webhook, InboundContent, WebhookError};
 use wa_send::{MessageStatus, WebhookEvent};
 
 const SECRET: &[u8] = b"app-secret-123";
@@ -142,7 +142,7 @@ fn typed_content() {
     );
     assert_eq!(m.profile_name.as_deref(), Some("Sheena Nelson"));
     assert_eq!(m.from.as_deref(), Some("16505551234"));
-    assert_eq!(m.timestamp, 1_749_416_383);
+    assert_eq!(m.timestamp, wa_send::Timestamp::from_secs(1_749_416_383));
 
     let WebhookEvent::Message(m) = &get("bsuid_sender")[0] else {
         panic!()

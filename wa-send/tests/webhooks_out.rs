@@ -8,11 +8,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use wa_send::outbound::{generate_secret, verify};
 use wa_send::queue::{MemoryStore, QueueStore};
+use wa_send::webhook::outgoing::{TargetPolicy, check_target, generate_secret, verify};
 use wa_send::{
     Content, DispatchConfig, Dispatcher, EnqueueRequest, ManualClock, MessageStatus, Outbound,
-    Recipient, SingleBackend, StatusUpdate, StubBackend, WebhookTarget, WebhookTargets,
+    Recipient, SingleBackend, StatusUpdate, StubBackend, Timestamp, WebhookTarget, WebhookTargets,
+    async_trait,
 };
 
 const T0: u64 = 1_750_000_000;
@@ -20,8 +21,9 @@ const T0: u64 = 1_750_000_000;
 #[derive(Debug)]
 struct Targets(WebhookTarget);
 
+#[async_trait]
 impl WebhookTargets for Targets {
-    fn target_for(&self, account: &str) -> Option<WebhookTarget> {
+    async fn target_for(&self, account: &str) -> Option<WebhookTarget> {
         (account == "acct").then(|| self.0.clone())
     }
 }
@@ -104,20 +106,24 @@ async fn every_status_change_is_delivered_signed_and_retried() {
     d.apply_status(&StatusUpdate::new(
         wamid.clone(),
         MessageStatus::Delivered,
-        T0 + 1,
+        Timestamp::from_secs(T0 + 1),
     ))
     .await
     .unwrap();
     d.apply_status(&StatusUpdate::new(
         wamid.clone(),
         MessageStatus::Delivered,
-        T0 + 1,
+        Timestamp::from_secs(T0 + 1),
     ))
     .await
     .unwrap(); // duplicate: no event
-    d.apply_status(&StatusUpdate::new(wamid, MessageStatus::Read, T0 + 2))
-        .await
-        .unwrap();
+    d.apply_status(&StatusUpdate::new(
+        wamid,
+        MessageStatus::Read,
+        Timestamp::from_secs(T0 + 2),
+    ))
+    .await
+    .unwrap();
     received.lock().unwrap().fail_next = 1; // the first delivery attempt fails
     assert_eq!(d.deliver_webhooks_once().await.unwrap(), 3);
     let calls = received.lock().unwrap().calls.clone();
@@ -136,8 +142,10 @@ async fn every_status_change_is_delivered_signed_and_retried() {
         )
         .unwrap();
         let v: serde_json::Value = serde_json::from_slice(body).unwrap();
-        assert_eq!(v["type"], "message.status");
-        assert_eq!(v["data"]["id"], id.as_str());
+        // The reference's documented shape (changed on purpose from `type`/`data.id`).
+        assert_eq!(v["event"], "message.status_updated");
+        assert_eq!(v["data"]["messageId"], id.as_str());
+        assert_eq!(v["data"]["to"], "14155552671");
         assert_eq!(v["data"]["metadata"]["order"], "1234");
         statuses.push(v["data"]["status"].as_str().unwrap().to_owned());
     }
@@ -189,7 +197,7 @@ async fn private_targets_are_refused_without_the_opt_out() {
         "http://user:pw@example.com/",
     ] {
         assert!(
-            wa_send::outbound::check_target(bad, false).await.is_err(),
+            check_target(bad, TargetPolicy::PUBLIC).await.is_err(),
             "{bad}"
         );
     }
@@ -200,16 +208,15 @@ async fn private_targets_are_refused_without_the_opt_out() {
 async fn pending_deliveries_survive_a_restart() {
     let (url, received) = receiver().await;
     let secret = generate_secret();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("q.db");
+    let url_db = wa_send::queue::testing::temp_sqlite_url();
     let clock = Arc::new(ManualClock::at_unix(T0));
     {
-        let store = Arc::new(wa_send::queue::SqliteStore::open(&path).await.unwrap());
+        let store = Arc::new(wa_send::queue::SqlStore::open_url(&url_db).await.unwrap());
         let d = dispatcher(&url, &secret, true, store, clock.clone());
         d.enqueue("acct", msg()).await.unwrap();
         d.run_once().await.unwrap(); // a `sent` event is stored, not yet delivered
     }
-    let store = Arc::new(wa_send::queue::SqliteStore::open(&path).await.unwrap());
+    let store = Arc::new(wa_send::queue::SqlStore::open_url(&url_db).await.unwrap());
     let d = dispatcher(&url, &secret, true, store, clock);
     assert_eq!(d.deliver_webhooks_once().await.unwrap(), 1);
     assert_eq!(received.lock().unwrap().calls.len(), 1);

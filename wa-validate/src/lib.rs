@@ -2,10 +2,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod bsuid;
+mod codes;
 pub mod error;
 pub mod jid;
+pub mod net;
 pub mod phone;
+pub mod random;
 pub mod recipient;
+pub mod time;
 pub mod username;
 
 #[cfg(feature = "serde")]

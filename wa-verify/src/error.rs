@@ -14,7 +14,6 @@
 //! | `verify_rate_limited` | too many verifications for this number or application; retry later |
 //! | `verify_not_found` | no verification with this id |
 //! | `verify_not_pending` | the verification is no longer `requested` |
-//! | `verify_otp_code_too_long` | a forward-OTP code longer than Meta's 15 characters |
 //! | `verify_store_failed` | the verification store reported an error |
 
 use std::time::Duration;
@@ -80,9 +79,6 @@ pub enum Error {
     /// The verification is settled.
     #[error("the verification is no longer pending")]
     NotPending,
-    /// A forward-OTP code over 15 characters.
-    #[error("authentication-template codes are at most 15 characters")]
-    OtpCodeTooLong,
     /// The store failed.
     #[error("verification store error: {0}")]
     Store(String),
@@ -119,10 +115,6 @@ impl Error {
             "the verification is no longer requested",
         ),
         (
-            "verify_otp_code_too_long",
-            "a forward-OTP code longer than 15 characters",
-        ),
-        (
             "verify_store_failed",
             "the verification store reported an error",
         ),
@@ -143,7 +135,6 @@ impl Error {
             Error::RateLimited { .. } => "verify_rate_limited",
             Error::NotFound => "verify_not_found",
             Error::NotPending => "verify_not_pending",
-            Error::OtpCodeTooLong => "verify_otp_code_too_long",
             Error::Store(_) => "verify_store_failed",
         }
     }

@@ -4,7 +4,6 @@ mod code;
 pub mod error;
 mod limiter;
 mod model;
-mod otp;
 mod seams;
 mod store;
 mod verifier;
@@ -15,7 +14,6 @@ pub use model::{
     Callback, CallbackPayload, Channel, Config, Inbound, Issued, MAX_MESSAGE_CHARS, Messages,
     Outcome, Request, Status, Timestamp, Verification,
 };
-pub use otp::{OTP_MAX_LEN, otp_template_payload};
-pub use seams::{Clock, CodeRng, FixedClock, OsRng, RngError, SeededRng, SystemClock};
+pub use seams::{Clock, CodeRng, ManualClock, OsRng, RngError, SeededRng, SystemClock};
 pub use store::{MemoryStore, StoreError, VerificationStore};
 pub use verifier::Verifier;

@@ -63,7 +63,7 @@ impl<S: VerificationStore> Verifier<S> {
         Self::new_with(config, store, Arc::new(SystemClock), Arc::new(OsRng))
     }
 
-    /// A verifier with an injected clock and RNG (tests use [`crate::FixedClock`] and
+    /// A verifier with an injected clock and RNG (tests use [`crate::ManualClock`] and
     /// [`crate::SeededRng`]).
     pub fn new_with(
         config: Config,
@@ -427,17 +427,7 @@ impl<S: VerificationStore> Verifier<S> {
     fn uuid(&self) -> Result<String> {
         let mut b = [0u8; 16];
         self.rng.fill(&mut b).map_err(|_| Error::RngFailed)?;
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        Ok(format!(
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        ))
+        Ok(wa_validate::random::uuid_v4(b))
     }
 }
 

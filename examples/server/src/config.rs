@@ -17,20 +17,17 @@ pub const DEFAULT_NOTICE_DATE: &str = "2026-11-23";
 #[command(
     name = "wa-server-example",
     version,
-    about = "wa-kit reference server: link API"
+    about = "wa-kit reference server: the link API, the send API, the verification API and Meta's webhooks"
 )]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "WA_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Public base URL used for short links (`<base>/<username>`).
-    #[arg(
-        long,
-        env = "WA_PUBLIC_BASE_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub public_base_url: String,
+    /// Public base URL of this server (short links `<base>/<username>`, QR image URLs).
+    /// Defaults to `http://<bind address>`.
+    #[arg(long, env = "WA_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
 
     /// JSON endpoints: requests per minute per client IP.
     #[arg(long, env = "WA_RATE_LIMIT_JSON", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
@@ -57,9 +54,10 @@ pub struct Config {
     #[arg(long, env = "WA_USERNAME_NOTICE_DATE", default_value = DEFAULT_NOTICE_DATE)]
     pub username_notice_date: String,
 
-    /// SQLite file for accounts and the message queue.
-    #[arg(long, env = "WA_DATABASE", default_value = "wa-kit.db")]
-    pub database: std::path::PathBuf,
+    /// Where all state lives: `sqlite://path` (or a bare path; the default is a local
+    /// `wa-kit.db` file) or `postgres://user:password@host/db` (several replicas).
+    #[arg(long, env = "WA_DATABASE", default_value = "sqlite://wa-kit.db")]
+    pub database: String,
 
     /// 64 hex characters: encrypts stored provider secrets (ChaCha20-Poly1305). Without it
     /// secrets are stored unencrypted and a warning is logged.
@@ -117,6 +115,54 @@ pub struct Config {
     /// How often idle workers look for due messages, in milliseconds.
     #[arg(long, env = "WA_POLL_MS", default_value_t = 200)]
     pub poll_ms: u64,
+
+    /// How long a message whose send's outcome was lost (a crash) waits for the provider's
+    /// status before it is sent again, in milliseconds.
+    #[arg(long, env = "WA_RECONCILE_MS", default_value_t = 600_000)]
+    pub reconcile_ms: u64,
+
+    /// Sends in flight at once.
+    #[arg(long, env = "WA_DISPATCH_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub dispatch_concurrency: u64,
+
+    /// Operator token for `/admin/*` (plan changes). Without it those routes answer 503.
+    #[arg(long, env = "WA_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Bulk cap of the free plan (at most the basic plan's).
+    #[arg(long, env = "WA_BULK_CAP_FREE", default_value_t = 100)]
+    pub bulk_cap_free: usize,
+
+    /// Bulk cap of the basic plan.
+    #[arg(long, env = "WA_BULK_CAP_BASIC", default_value_t = 100)]
+    pub bulk_cap_basic: usize,
+
+    /// Bulk cap of the pro plan.
+    #[arg(long, env = "WA_BULK_CAP_PRO", default_value_t = 1000)]
+    pub bulk_cap_pro: usize,
+
+    /// Bulk cap of the enterprise plan.
+    #[arg(long, env = "WA_BULK_CAP_ENTERPRISE", default_value_t = 5000)]
+    pub bulk_cap_enterprise: usize,
+
+    /// Log lines as `text` or `json`.
+    #[arg(long, env = "WA_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+impl Config {
+    /// The public base URL: `WA_PUBLIC_BASE_URL`, else `http://<bind address>` (loopback
+    /// when bound to every interface).
+    pub fn public_base(&self) -> String {
+        if let Some(b) = &self.public_base_url {
+            return b.trim_end_matches('/').to_owned();
+        }
+        let mut addr = self.bind;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
 }
 
 impl Default for Config {

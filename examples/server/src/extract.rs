@@ -1,5 +1,7 @@
-//! `StrictQuery`: query strings parsed strictly — unknown, repeated, oversize and badly
-//! encoded parameters are errors with their own codes, not silently ignored.
+//! Request extractors that fail with stable codes: [`StrictQuery`] (unknown, repeated,
+//! oversize and badly encoded parameters are errors, not silently ignored) and
+//! [`SendJson`] (typed JSON bodies whose errors name the field, via
+//! `serde_path_to_error`).
 
 use std::collections::HashMap;
 
@@ -7,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use percent_encoding::percent_decode;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Family, FieldError, LinkApi, SendApiError};
 
 /// Longest accepted query string, in bytes.
 pub const MAX_QUERY_BYTES: usize = 4096;
@@ -18,14 +20,14 @@ pub trait QuerySpec {
     const ALLOWED: &'static [&'static str];
 }
 
-/// Decoded parameters, each present at most once.
+/// Decoded parameters, each present at most once; errors in the shape of family `F`.
 #[derive(Debug)]
-pub struct StrictQuery<T> {
+pub struct StrictQuery<T, F = LinkApi> {
     values: HashMap<&'static str, String>,
-    _spec: std::marker::PhantomData<T>,
+    _spec: std::marker::PhantomData<(T, F)>,
 }
 
-impl<T> StrictQuery<T> {
+impl<T, F> StrictQuery<T, F> {
     /// From values already parsed with [`parse_query`].
     pub fn from_values(values: HashMap<&'static str, String>) -> Self {
         StrictQuery {
@@ -40,14 +42,14 @@ impl<T> StrictQuery<T> {
     }
 
     /// A required parameter; absent or empty is `query_missing_parameter`.
-    pub fn require(&self, name: &str) -> Result<&str, ApiError> {
+    pub fn require(&self, name: &str) -> Result<&str, ApiError<F>> {
         self.get(name)
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| ApiError::missing(name))
     }
 }
 
-fn decode(component: &str) -> Result<String, ApiError> {
+fn decode(component: &str) -> Result<String, ApiError<LinkApi>> {
     let spaced = component.replace('+', " ");
     percent_decode(spaced.as_bytes())
         .decode_utf8()
@@ -64,7 +66,7 @@ fn decode(component: &str) -> Result<String, ApiError> {
 pub fn parse_query(
     query: &str,
     allowed: &'static [&'static str],
-) -> Result<HashMap<&'static str, String>, ApiError> {
+) -> Result<HashMap<&'static str, String>, ApiError<LinkApi>> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(ApiError::new(
             "query_too_long",
@@ -96,16 +98,127 @@ pub fn parse_query(
     Ok(values)
 }
 
-impl<S: Send + Sync, T: QuerySpec> FromRequestParts<S> for StrictQuery<T> {
-    type Rejection = ApiError;
+impl<S: Send + Sync, T: QuerySpec, F: Family> FromRequestParts<S> for StrictQuery<T, F> {
+    type Rejection = ApiError<F>;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let values = parse_query(parts.uri.query().unwrap_or(""), T::ALLOWED)?;
+        let values = parse_query(parts.uri.query().unwrap_or(""), T::ALLOWED)
+            .map_err(ApiError::into_family)?;
         Ok(StrictQuery {
             values,
             _spec: std::marker::PhantomData,
         })
     }
+}
+
+/// Reads `bytes` as a `T`, naming the field at fault (`messages[2].to`, `template.name`)
+/// with `prefix` before it.
+///
+/// # Errors
+/// One [`FieldError`]: `json_invalid`, `field_unknown`, `field_missing` or `field_invalid`.
+pub fn typed_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    prefix: &str,
+) -> Result<T, FieldError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    result.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // serde's text without the position (the path says where).
+        let full = inner.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(i) => full[..i].to_owned(),
+            None => full,
+        };
+        let join = |p: &str| match (prefix.is_empty(), p.is_empty() || p == ".") {
+            (true, _) => p.trim_start_matches('.').to_owned(),
+            (false, true) => prefix.to_owned(),
+            (false, false) => format!("{prefix}.{}", p.trim_start_matches('.')),
+        };
+        let (code, field) = if inner.is_syntax() || inner.is_eof() {
+            ("json_invalid", join(""))
+        } else if let Some(rest) = message.strip_prefix("unknown field `") {
+            let name = rest.split('`').next().unwrap_or_default();
+            (
+                "field_unknown",
+                join(&if path == "." {
+                    name.to_owned()
+                } else {
+                    path.clone()
+                }),
+            )
+        } else if let Some(rest) = message.strip_prefix("missing field `") {
+            let name = rest.split('`').next().unwrap_or_default();
+            let at = if path == "." {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            };
+            ("field_missing", join(&at))
+        } else {
+            ("field_invalid", join(if path == "." { "" } else { &path }))
+        };
+        let message = match code {
+            "field_unknown" => "is not a field of this endpoint".to_owned(),
+            "field_missing" => "is required".to_owned(),
+            _ => message,
+        };
+        FieldError {
+            field,
+            message,
+            code: code.to_owned(),
+        }
+    })
+}
+
+/// A JSON body read as `T`; a body that is not `T` is a send-API `body_invalid` whose
+/// `details` name the field. Reads at most `LIMIT` bytes (`body_too_large` beyond).
+#[derive(Debug)]
+pub struct SendJson<T, const LIMIT: usize = 65_536>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned, const LIMIT: usize>
+    axum::extract::FromRequest<S> for SendJson<T, LIMIT>
+{
+    type Rejection = SendApiError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req.into_body(), LIMIT).await?;
+        typed_json(&bytes, "").map(SendJson).map_err(body_invalid)
+    }
+}
+
+/// A `body_invalid` error carrying `detail`.
+pub fn body_invalid(detail: FieldError) -> SendApiError {
+    let mut e = ApiError::new(
+        "body_invalid",
+        format!("invalid request body: {}", detail.message),
+    );
+    e.details.push(detail);
+    e
+}
+
+/// Reads a whole body of at most `limit` bytes.
+///
+/// # Errors
+/// `body_too_large`, or `body_invalid` when the connection fails mid-body.
+pub async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, SendApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_big = std::error::Error::source(&e)
+            .is_some_and(|s| s.to_string().to_lowercase().contains("length limit"))
+            || e.to_string().to_lowercase().contains("length limit");
+        if too_big {
+            ApiError::new("body_too_large", format!("the body is over {limit} bytes"))
+        } else {
+            ApiError::new("body_invalid", "the request body could not be read")
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,36 +1,94 @@
 //! The wa-kit reference server: the link API (`wa-validate`, `wa-links`, `wa-qr`), the send
 //! API (accounts, hashed API keys, plans, `wa-send`'s durable queue and dispatcher), Meta's
 //! webhooks and the WhatAuth-compatible verification API (`wa-verify`).
+//!
+//! | module | what it owns |
+//! |---|---|
+//! | [`routes`] | the link API (links, validation, QR), probes, the OpenAPI document |
+//! | [`send`] | the send API: accounts, messages, analytics, the operator API |
+//! | [`verification`] | the verification API and the inbound messages that carry codes |
+//! | [`meta`] | Meta's webhooks (handshake, signatures, dedupe) |
+//! | [`storage`] | the server's tables in the shared database |
+//! | [`error`] | the one error type and every code's status |
+//! | [`extract`], [`middleware`] | strict queries and typed bodies; limits, ETags, request ids |
+//! | [`bootstrap`] | opening the database and wiring everything for `main` and tests |
 
 // utoipa's `#[utoipa::path(params(..))]` expands into fully qualified paths.
 #![allow(unused_qualifications)]
 
-pub mod accounts;
+pub mod bootstrap;
 pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod extract;
+pub mod meta;
 pub mod middleware;
-pub mod payload;
 pub mod routes;
-pub mod send_api;
+pub mod send;
 pub mod state;
+pub mod storage;
+pub mod verification;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Method, Request, header};
-use axum::routing::{get, post, put};
+use axum::extract::Request;
+use axum::http::{HeaderName, Method, header};
+use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use bootstrap::{Server, build};
 pub use config::Config;
-use error::ApiError;
+use error::{ApiError, LinkApi, SendApi};
 pub use state::AppState;
 
-/// Builds the HTTP application.
-pub fn app(state: AppState) -> Router {
+/// Locks `m`, recovering from a poisoned lock (the data behind every lock here stays
+/// consistent: each critical section is one insert, remove or read).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Paths whose errors take the send API's shape.
+fn is_send_family(path: &str) -> bool {
+    [
+        "/auth/",
+        "/send-message",
+        "/messages",
+        "/analytics",
+        "/admin/",
+        "/webhooks/",
+        "/api/v1/verification_code",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
+
+async fn not_found(req: Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req.uri().path();
+    if is_send_family(path) {
+        ApiError::<SendApi>::new("not_found", "no such endpoint").into_response()
+    } else {
+        ApiError::<LinkApi>::new("not_found", "no such endpoint").into_response()
+    }
+}
+
+async fn method_not_allowed(req: Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req.uri().path().to_owned();
+    let message = format!("{} is not allowed on {path}", req.method());
+    if is_send_family(&path) {
+        ApiError::<SendApi>::new("method_not_allowed", message).into_response()
+    } else {
+        ApiError::<LinkApi>::new("method_not_allowed", message).into_response()
+    }
+}
+
+/// The link API's routes.
+fn link_api(state: AppState) -> Router {
     let json = Router::new()
         .route("/api/v1/username-link", get(routes::links::username_link))
         .route("/api/v1/phone-link", get(routes::links::phone_link))
@@ -51,51 +109,12 @@ pub fn app(state: AppState) -> Router {
     let probes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz));
-    let authed = Router::new()
-        .route("/auth/me", get(routes::account::me))
-        .route("/auth/me/rotate-key", post(routes::account::rotate_key))
-        .route(
-            "/auth/me/credentials",
-            put(routes::account::put_credentials).delete(routes::account::delete_credentials),
-        )
-        .route(
-            "/auth/me/credentials/verify",
-            post(routes::account::verify_credentials),
-        )
-        .route("/auth/me/webhook", put(routes::account::put_webhook))
-        .route("/send-message", post(routes::send::send_message))
-        .route(
-            "/messages/bulk",
-            post(routes::send::bulk).layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
-        )
-        .route("/messages", get(routes::send::list))
-        .route("/messages/{id}", get(routes::send::get_message))
-        .route("/messages/{id}/cancel", post(routes::send::cancel))
-        .route(
-            "/api/v1/verification_code",
-            get(routes::verification::issue),
-        )
-        .route(
-            "/api/v1/verification_code/{id}",
-            get(routes::verification::get_one),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            send_api::authenticate,
-        ));
-    let register = Router::new()
-        .route("/auth/register", post(routes::account::register))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            send_api::register_limit,
-        ));
-    let meta = Router::new()
-        .route(
-            "/webhooks/whatsapp",
-            get(routes::inbound::handshake).post(routes::inbound::events),
-        )
-        .layer(DefaultBodyLimit::max(4 * 1024 * 1024));
+    json.merge(qr).merge(probes).with_state(state)
+}
 
+/// Builds the HTTP application: each API family's router, merged, with the shared layers.
+pub fn app(state: AppState) -> Router {
+    let send = state.send.clone();
     let expose = [
         middleware::X_RATELIMIT_LIMIT.clone(),
         middleware::X_RATELIMIT_REMAINING.clone(),
@@ -127,20 +146,13 @@ pub fn app(state: AppState) -> Router {
         let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
     });
-
-    Router::new()
-        .merge(json)
-        .merge(qr)
-        .merge(probes)
-        .merge(authed)
-        .merge(register)
-        .merge(meta)
-        .fallback(|| async { ApiError::new("not_found", "no such endpoint") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new("method_not_allowed", "this endpoint answers GET only")
-        })
+    link_api(state)
+        .merge(send::router(send.clone()))
+        .merge(verification::router(send.clone()))
+        .merge(meta::router(send))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(middleware::etag))
-        .with_state(state)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -6,42 +6,53 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use wa_server_example::{AppState, Config, app};
+use wa_server_example::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("wa_server_example=info,tower_http=info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("wa_server_example=info,wa_send=info,tower_http=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     // Load libphonenumber metadata before accepting traffic, so no request pays for it.
     wa_validate::phone::warm_up();
-    let (send, background) = wa_server_example::send_api::open(&config)
-        .await
-        .map_err(|e| format!("send API: {e}"))?;
-    let send = std::sync::Arc::new(send);
-    background.spawn(&send);
-    let dispatcher = send.dispatcher.clone();
-    let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    tracing::info!(addr = %listener.local_addr()?, database = %config.database.display(), "wa-kit server listening");
-    let poll = std::time::Duration::from_millis(config.poll_ms.max(10));
+    let bind = config.bind;
+    let database = redact(&config.database);
+    let mut server = wa_server_example::build(config).await?;
+    let router = server.router();
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!(addr = %listener.local_addr()?, %database, "wa-kit server listening");
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(dispatcher.clone().run(poll, async move {
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    }));
-    let service = app(AppState::new(config).with_send_arc(send))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    // Let the workers finish their round; unfinished messages keep their leases and are
-    // claimed again on the next start.
+    let background = tokio::spawn(async move {
+        server
+            .run_background(async move {
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+    });
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    // Stop claiming; sends in flight finish (up to the drain timeout) and are recorded.
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), workers).await;
+    let _ = background.await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// The database URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 async fn shutdown_signal() {

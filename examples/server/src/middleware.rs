@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::LinkError as ApiError;
 use crate::state::{AppState, Limit};
 
 /// `X-RateLimit-Limit`.

@@ -1,10 +1,10 @@
-//! Shared state: configuration, rate limiters and the QR cache.
+//! Shared state of the link API (limits, QR cache) and the handle of the send side.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use governor::clock::DefaultClock;
@@ -14,6 +14,7 @@ use governor::{Quota, RateLimiter};
 use lru::LruCache;
 
 use crate::config::Config;
+use crate::send::SendState;
 
 /// A per-IP limiter.
 pub type IpLimiter =
@@ -49,73 +50,59 @@ pub struct CachedImage {
     pub body: Bytes,
 }
 
-/// What every handler can reach.
+/// What every link-API handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The configuration.
     pub config: Arc<Config>,
+    /// The public base URL (parsed once).
+    pub public_base: Arc<str>,
     /// Limits for the JSON endpoints.
     pub json_limit: Arc<Limit>,
     /// Limits for the QR endpoint.
     pub qr_limit: Arc<Limit>,
-    /// The send and verification APIs (absent: those routes answer 503).
-    pub send: Option<Arc<crate::send_api::SendState>>,
-    /// Registrations per IP.
-    pub register_limit: Arc<Limit>,
+    /// The send API, verification API and Meta webhooks.
+    pub send: Arc<SendState>,
     qr_cache: Arc<Mutex<LruCache<String, CachedImage>>>,
     qr_renders: Arc<AtomicU64>,
 }
 
 impl AppState {
-    /// State for `config`.
-    pub fn new(config: Config) -> Self {
+    /// State for `config` with the send side `send`.
+    pub fn new(config: Arc<Config>, send: Arc<SendState>) -> Self {
         let entries =
             NonZeroUsize::new(config.qr_cache_entries.max(1)).unwrap_or(NonZeroUsize::MIN);
         AppState {
+            public_base: config.public_base().into(),
             json_limit: Arc::new(Limit::new(config.rate_limit_json)),
             qr_limit: Arc::new(Limit::new(config.rate_limit_qr)),
-            send: None,
-            register_limit: Arc::new(Limit::new(5)),
+            send,
             qr_cache: Arc::new(Mutex::new(LruCache::new(entries))),
             qr_renders: Arc::new(AtomicU64::new(0)),
-            config: Arc::new(config),
+            config,
         }
-    }
-
-    /// With the send and verification APIs.
-    #[must_use]
-    pub fn with_send(mut self, send: crate::send_api::SendState) -> Self {
-        self.send = Some(Arc::new(send));
-        self
-    }
-
-    /// With already shared send and verification APIs.
-    #[must_use]
-    pub fn with_send_arc(mut self, send: Arc<crate::send_api::SendState>) -> Self {
-        self.send = Some(send);
-        self
     }
 
     /// A cached image, if this exact request was rendered before.
     pub fn cached_qr(&self, key: &str) -> Option<CachedImage> {
-        self.qr_cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .cloned()
+        crate::lock(&self.qr_cache).get(key).cloned()
     }
 
     /// Keeps a rendered image.
     pub fn store_qr(&self, key: String, image: CachedImage) {
         self.qr_renders.fetch_add(1, Ordering::Relaxed);
-        self.qr_cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .put(key, image);
+        crate::lock(&self.qr_cache).put(key, image);
     }
 
     /// How many QR images were rendered (not served from cache) since start.
     pub fn qr_render_count(&self) -> u64 {
         self.qr_renders.load(Ordering::Relaxed)
+    }
+
+    /// Drops per-IP limiter entries that are back to a full allowance.
+    pub fn retain_recent(&self) {
+        self.json_limit.limiter.retain_recent();
+        self.qr_limit.limiter.retain_recent();
+        self.send.limits.retain_recent();
     }
 }

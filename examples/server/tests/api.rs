@@ -14,13 +14,20 @@ use tower::ServiceExt;
 use wa_server_example::{AppState, Config, app};
 
 fn config(extra: &[&str]) -> Config {
+    let db = wa_send::queue::testing::temp_sqlite_url();
     let mut args = vec![
         "wa-server-example",
         "--public-base-url",
         "https://wa.example",
+        "--database",
+        &db,
     ];
     args.extend_from_slice(extra);
     Config::parse_from(args)
+}
+
+async fn state(config: Config) -> AppState {
+    wa_server_example::build(config).await.unwrap().state
 }
 
 fn router(state: AppState) -> Router {
@@ -56,18 +63,21 @@ async fn json(resp: Response) -> Value {
     serde_json::from_slice(&body(resp).await).unwrap()
 }
 
-fn default_router() -> Router {
-    router(AppState::new(config(&[
-        "--rate-limit-json",
-        "100000",
-        "--rate-limit-qr",
-        "100000",
-    ])))
+async fn default_router() -> Router {
+    router(
+        state(config(&[
+            "--rate-limit-json",
+            "100000",
+            "--rate-limit-qr",
+            "100000",
+        ]))
+        .await,
+    )
 }
 
 #[tokio::test]
 async fn success_bodies() {
-    let r = default_router();
+    let r = default_router().await;
     let cases = [
         (
             "phone_link",
@@ -120,7 +130,7 @@ async fn success_bodies() {
 
 #[tokio::test]
 async fn every_error_code() {
-    let r = default_router();
+    let r = default_router().await;
     let long = format!("/api/v1/phone-link?phone=1&text={}", "a".repeat(5000));
     let too_big = format!("/api/v1/qr?data={}&ecl=H", "x".repeat(1300));
     let cases: Vec<(&str, &str, &str, u16)> = vec![
@@ -255,12 +265,7 @@ async fn every_error_code() {
 
 #[tokio::test]
 async fn rate_limits_per_ip_with_headers() {
-    let r = router(AppState::new(config(&[
-        "--rate-limit-json",
-        "3",
-        "--rate-limit-qr",
-        "2",
-    ])));
+    let r = router(state(config(&["--rate-limit-json", "3", "--rate-limit-qr", "2"])).await);
     for i in 0..3u32 {
         let resp = get(&r, "/api/v1/validate/key?key=1234").await;
         assert_eq!(resp.status(), StatusCode::OK);
@@ -302,7 +307,7 @@ async fn rate_limits_per_ip_with_headers() {
 
 #[tokio::test]
 async fn forwarded_for_needs_a_trusted_proxy() {
-    let untrusted = router(AppState::new(config(&["--rate-limit-json", "1"])));
+    let untrusted = router(state(config(&["--rate-limit-json", "1"])).await);
     assert_eq!(
         get_with(
             &untrusted,
@@ -324,12 +329,15 @@ async fn forwarded_for_needs_a_trusted_proxy() {
         .status(),
         StatusCode::TOO_MANY_REQUESTS
     );
-    let trusted = router(AppState::new(config(&[
-        "--rate-limit-json",
-        "1",
-        "--trusted-proxies",
-        "1",
-    ])));
+    let trusted = router(
+        state(config(&[
+            "--rate-limit-json",
+            "1",
+            "--trusted-proxies",
+            "1",
+        ]))
+        .await,
+    );
     for ip in ["203.0.113.1", "203.0.113.2"] {
         assert_eq!(
             get_with(
@@ -356,7 +364,7 @@ async fn forwarded_for_needs_a_trusted_proxy() {
 
 #[tokio::test]
 async fn cors_everywhere() {
-    let r = default_router();
+    let r = default_router().await;
     for uri in [
         "/api/v1/phone-link?phone=%2B14155552671",
         "/api/v1/qr?data=x",
@@ -394,7 +402,7 @@ async fn cors_everywhere() {
 
 #[tokio::test]
 async fn etag_and_304() {
-    let r = default_router();
+    let r = default_router().await;
     for uri in [
         "/api/v1/phone-link?phone=%2B14155552671",
         "/api/v1/qr?data=hello",
@@ -420,7 +428,7 @@ async fn etag_and_304() {
 
 #[tokio::test]
 async fn qr_renders_decode_and_are_cached() {
-    let state = AppState::new(config(&["--rate-limit-qr", "100000"]));
+    let state = state(config(&["--rate-limit-qr", "100000"])).await;
     let r = router(state.clone());
     let uri = "/api/v1/qr?username=joao.silva&text=Ol%C3%A1%20%F0%9F%98%80&size=300&color=%23075E54&style=rounded";
     let first = get(&r, uri).await;
@@ -460,7 +468,7 @@ async fn qr_renders_decode_and_are_cached() {
 
 #[tokio::test]
 async fn openapi_documents_every_route_and_code() {
-    let r = default_router();
+    let r = default_router().await;
     let doc = json(get(&r, "/api/v1/openapi.json").await).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
@@ -535,14 +543,9 @@ async fn openapi_documents_every_route_and_code() {
         .chain(wa_validate::Error::ALL_CODES.iter().map(|(c, _)| *c))
         .chain(wa_links::Error::ALL_CODES.iter().map(|(c, _)| *c))
         .chain(wa_qr::Error::ALL_CODES.iter().map(|(c, _)| *c))
-        .chain(
-            wa_server_example::send_api::SEND_API_CODES
-                .iter()
-                .map(|(c, _)| *c),
-        )
-        .chain(wa_server_example::send_api::FIELD_CODES.iter().copied())
-        .chain(wa_send::SendError::ALL_CODES.iter().copied())
-        .chain(wa_send::DeliveryError::ALL_CODES.iter().copied());
+        .chain(wa_send::SendError::ALL_CODES.iter().map(|(c, _)| *c))
+        .chain(wa_send::DeliveryError::ALL_CODES.iter().map(|(c, _)| *c))
+        .chain(wa_verify::Error::ALL_CODES.iter().map(|(c, _)| *c));
     for code in codes {
         assert!(
             description.contains(&format!("`{code}`")),

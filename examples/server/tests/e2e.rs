@@ -139,7 +139,7 @@ fn meta_body(value: Value) -> String {
 }
 
 async fn post_meta(client: &reqwest::Client, base: &str, body: String) -> reqwest::Response {
-    let sig = wa_send::webhook::sign(body.as_bytes(), APP_SECRET.as_bytes());
+    let sig = wa_send::webhook::meta::sign(body.as_bytes(), APP_SECRET.as_bytes());
     client
         .post(format!("{base}/webhooks/whatsapp"))
         .header("x-hub-signature-256", sig)
@@ -171,6 +171,9 @@ async fn send_and_verify_end_to_end() {
         .unwrap();
     let key = r["data"]["apiKey"].as_str().unwrap().to_owned();
     assert!(key.starts_with("sk_live_") && key.len() == 56);
+    // Verification callbacks have their own secret (changed on purpose: it was the
+    // status-webhook secret).
+    let callback_secret = r["data"]["callbackSecret"].as_str().unwrap().to_owned();
     let auth = format!("Bearer {key}");
     let r = c
         .put(format!("{base}/auth/me/credentials"))
@@ -329,7 +332,7 @@ async fn send_and_verify_end_to_end() {
     for (_, headers, body) in &events {
         let h = |n: &str| headers[n].to_str().unwrap().to_owned();
         let now = h("webhook-timestamp").parse::<u64>().unwrap();
-        wa_send::outbound::verify(
+        wa_send::webhook::outgoing::verify(
             &secret,
             &h("webhook-id"),
             &h("webhook-timestamp"),
@@ -390,8 +393,8 @@ async fn send_and_verify_end_to_end() {
     .await;
     let h = |n: &str| headers[n].to_str().unwrap().to_owned();
     let now = h("webhook-timestamp").parse::<u64>().unwrap();
-    wa_send::outbound::verify(
-        &secret,
+    wa_send::webhook::outgoing::verify(
+        &callback_secret,
         &h("webhook-id"),
         &h("webhook-timestamp"),
         &h("webhook-signature"),

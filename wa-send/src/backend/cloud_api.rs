@@ -3,14 +3,14 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use async_trait::async_trait;
+use serde::Deserialize;
 use wa_validate::Recipient;
 
 use super::http;
-use super::{BoxFuture, CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
-use crate::message::{
-    ButtonSubType, Content, MediaSource, Outbound, TemplateComponent, TemplateParameter,
-};
+use super::{CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
+use crate::message::Outbound;
+use crate::message::wire::{WireContent, WireContext, WireMessage};
 
 const NAME: &str = "cloud_api";
 
@@ -150,9 +150,67 @@ impl CloudApiBackend {
     ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), DeliveryError> {
         http::exchange(NAME, self.timeout, req.bearer_auth(&self.token)).await
     }
+}
 
-    async fn send_impl(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
-        let body = request_body(message)?;
+/// Graph's answer to a send (facts §3.2).
+#[derive(Debug, Deserialize)]
+struct SendAnswer {
+    #[serde(default)]
+    contacts: Vec<AnswerContact>,
+    #[serde(default)]
+    messages: Vec<AnswerMessage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerContact {
+    wa_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerMessage {
+    id: Option<String>,
+    message_status: Option<String>,
+}
+
+/// Graph's error body (facts §3.3).
+#[derive(Debug, Deserialize)]
+struct ErrorAnswer {
+    error: GraphError,
+}
+
+#[derive(Debug, Deserialize)]
+struct GraphError {
+    code: Option<i64>,
+    #[serde(default)]
+    message: String,
+    error_data: Option<GraphErrorData>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GraphErrorData {
+    details: Option<String>,
+}
+
+/// Graph's answer to the credential check.
+#[derive(Debug, Deserialize)]
+struct PhoneNumberAnswer {
+    id: Option<String>,
+    display_phone_number: Option<String>,
+    verified_name: Option<String>,
+}
+
+#[async_trait]
+impl DeliveryBackend for CloudApiBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn check(&self, message: &Outbound) -> Result<(), DeliveryError> {
+        wire_message(message).map(drop)
+    }
+
+    async fn send(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
+        let body = wire_message(message)?;
         let url = format!("{}/{}/messages", self.base, self.phone_number_id);
         let (status, headers, bytes) = self.exchange(self.client.post(url).json(&body)).await?;
         if !(200..300).contains(&status) {
@@ -161,7 +219,7 @@ impl CloudApiBackend {
         parse_success(status, &bytes)
     }
 
-    async fn verify_impl(&self) -> Result<CredentialInfo, DeliveryError> {
+    async fn verify_credentials(&self) -> Result<CredentialInfo, DeliveryError> {
         let url = format!(
             "{}/{}?fields=id,display_phone_number,verified_name,quality_rating",
             self.base, self.phone_number_id
@@ -171,28 +229,15 @@ impl CloudApiBackend {
             return Err(error_from_response(status, &headers, &bytes));
         }
         let details = http::json_object(NAME, status, &bytes)?;
-        let text = |k: &str| details.get(k).and_then(Value::as_str).map(str::to_owned);
-        Ok(CredentialInfo {
-            backend: NAME.to_owned(),
-            account_id: text("id").unwrap_or_else(|| self.phone_number_id.clone()),
-            display_phone_number: text("display_phone_number"),
-            verified_name: text("verified_name"),
-            details,
-        })
-    }
-}
-
-impl DeliveryBackend for CloudApiBackend {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
-        Box::pin(self.send_impl(message))
-    }
-
-    fn verify_credentials(&self) -> BoxFuture<'_, Result<CredentialInfo, DeliveryError>> {
-        Box::pin(self.verify_impl())
+        let answer: PhoneNumberAnswer = http::typed(NAME, status, &bytes)?;
+        let mut info = CredentialInfo::new(
+            NAME,
+            answer.id.unwrap_or_else(|| self.phone_number_id.clone()),
+        )
+        .details(details);
+        info.display_phone_number = answer.display_phone_number;
+        info.verified_name = answer.verified_name;
+        Ok(info)
     }
 }
 
@@ -203,23 +248,18 @@ fn error_from_response(
     body: &[u8],
 ) -> DeliveryError {
     let retry_after = http::retry_after(headers);
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let error = parsed.as_ref().and_then(|v| v.get("error"));
-    match error.and_then(|e| e.get("code")).and_then(Value::as_i64) {
-        Some(code) => {
-            let e = error.unwrap_or(&Value::Null);
-            let mut message = e
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            if let Some(details) = e.pointer("/error_data/details").and_then(Value::as_str) {
-                message = if message.is_empty() {
-                    details.to_owned()
-                } else {
-                    format!("{message}: {details}")
-                };
-            }
+    let parsed = serde_json::from_slice::<ErrorAnswer>(body).ok();
+    match parsed
+        .as_ref()
+        .and_then(|a| a.error.code.map(|c| (c, &a.error)))
+    {
+        Some((code, e)) => {
+            let details = e.error_data.as_ref().and_then(|d| d.details.as_deref());
+            let message = match details {
+                Some(d) if e.message.is_empty() => d.to_owned(),
+                Some(d) => format!("{}: {d}", e.message),
+                None => e.message.clone(),
+            };
             DeliveryError::from_meta(NAME, status, code, message, retry_after)
         }
         None if status >= 500 || status == 429 || status == 401 || status == 403 => {
@@ -234,36 +274,55 @@ fn error_from_response(
 }
 
 fn parse_success(status: u16, body: &[u8]) -> Result<Receipt, DeliveryError> {
-    let malformed = |detail: String| DeliveryError::MalformedResponse {
-        backend: NAME,
-        http_status: status,
-        detail,
-    };
-    let v = http::json(NAME, status, body)?;
-    let first = v
-        .get("messages")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first());
-    let id = first
-        .and_then(|m| m.get("id"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    let Some(id) = id else {
-        return Err(malformed(format!(
-            "no messages[0].id in {:?}",
-            http::quote(body)
-        )));
+    let answer: SendAnswer = http::typed(NAME, status, body)?;
+    let first = answer.messages.into_iter().next();
+    let Some((id, message_status)) = first.and_then(|m| {
+        m.id.filter(|i| !i.is_empty())
+            .map(|i| (i, m.message_status))
+    }) else {
+        return Err(DeliveryError::MalformedResponse {
+            backend: NAME,
+            http_status: status,
+            detail: format!("no messages[0].id in {:?}", http::quote(body)),
+        });
     };
     let mut receipt = Receipt::new(NAME, id);
-    receipt.message_status = first
-        .and_then(|m| m.get("message_status"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    receipt.wa_id = v
-        .pointer("/contacts/0/wa_id")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    receipt.message_status = message_status;
+    receipt.wa_id = answer.contacts.into_iter().next().and_then(|c| c.wa_id);
     Ok(receipt)
+}
+
+/// The typed request body for `message` (after validation).
+fn wire_message(message: &Outbound) -> Result<WireMessage<'_>, DeliveryError> {
+    message.validate()?;
+    let (to, recipient) = match &message.recipient {
+        Recipient::Phone(p) => (Some(p.e164().to_owned()), None),
+        Recipient::Bsuid(b) => (None, Some(b.as_str())),
+        Recipient::Jid(j) if j.is_phone_user() => (Some(format!("+{}", j.user())), None),
+        Recipient::Jid(_) => {
+            return Err(DeliveryError::Unsupported {
+                backend: NAME,
+                what: "JIDs other than phone users",
+            });
+        }
+        _ => {
+            return Err(DeliveryError::Unsupported {
+                backend: NAME,
+                what: "this recipient kind",
+            });
+        }
+    };
+    Ok(WireMessage {
+        messaging_product: "whatsapp",
+        recipient_type: "individual",
+        to,
+        recipient,
+        context: message.reply_to.as_ref().map(|id| WireContext {
+            message_id: id.clone(),
+        }),
+        biz_opaque_callback_data: message.biz_opaque_callback_data.as_deref(),
+        content: WireContent::from(&message.content),
+    })
 }
 
 /// The exact JSON body the Cloud API receives for `message` (after validation).
@@ -282,196 +341,8 @@ fn parse_success(status: u16, body: &[u8]) -> Result<Receipt, DeliveryError> {
 /// assert_eq!(body["text"]["body"], "Hi");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn request_body(message: &Outbound) -> Result<Value, DeliveryError> {
-    message.validate()?;
-    let mut body = Map::new();
-    body.insert("messaging_product".into(), json!("whatsapp"));
-    body.insert("recipient_type".into(), json!("individual"));
-    match &message.recipient {
-        Recipient::Phone(p) => {
-            body.insert("to".into(), json!(p.e164()));
-        }
-        Recipient::Bsuid(b) => {
-            body.insert("recipient".into(), json!(b.as_str()));
-        }
-        Recipient::Jid(j) if j.is_phone_user() => {
-            body.insert("to".into(), json!(format!("+{}", j.user())));
-        }
-        Recipient::Jid(_) => {
-            return Err(DeliveryError::Unsupported {
-                backend: NAME,
-                what: "JIDs other than phone users",
-            });
-        }
-        _ => {
-            return Err(DeliveryError::Unsupported {
-                backend: NAME,
-                what: "this recipient kind",
-            });
-        }
-    }
-    if let Some(id) = &message.reply_to {
-        body.insert("context".into(), json!({ "message_id": id }));
-    }
-    if let Some(data) = &message.biz_opaque_callback_data {
-        body.insert("biz_opaque_callback_data".into(), json!(data));
-    }
-    let kind = message.content.type_name();
-    body.insert("type".into(), json!(kind));
-    body.insert(kind.into(), content(&message.content)?);
-    Ok(Value::Object(body))
-}
-
-fn media_object(source: &MediaSource) -> Map<String, Value> {
-    let mut m = Map::new();
-    match source {
-        MediaSource::Id(id) => m.insert("id".into(), json!(id)),
-        MediaSource::Link(link) => m.insert("link".into(), json!(link)),
-    };
-    m
-}
-
-fn text_header(header: Option<&str>) -> Option<Value> {
-    header.map(|h| json!({ "type": "text", "text": h }))
-}
-
-fn insert_opt(obj: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(v) = value {
-        obj.insert(key.to_owned(), v);
-    }
-}
-
-fn content(content: &Content) -> Result<Value, DeliveryError> {
-    Ok(match content {
-        Content::Text { body, preview_url } => json!({ "preview_url": preview_url, "body": body }),
-        Content::Template(t) => {
-            let mut obj = Map::new();
-            obj.insert("name".into(), json!(t.name));
-            obj.insert("language".into(), json!({ "code": t.language }));
-            if !t.components.is_empty() {
-                obj.insert(
-                    "components".into(),
-                    Value::Array(t.components.iter().map(component).collect()),
-                );
-            }
-            Value::Object(obj)
-        }
-        Content::Media(m) => {
-            let mut obj = media_object(&m.source);
-            insert_opt(&mut obj, "caption", m.caption.as_ref().map(|c| json!(c)));
-            insert_opt(&mut obj, "filename", m.filename.as_ref().map(|c| json!(c)));
-            Value::Object(obj)
-        }
-        Content::Location(l) => {
-            let mut obj = Map::new();
-            obj.insert("latitude".into(), json!(l.latitude));
-            obj.insert("longitude".into(), json!(l.longitude));
-            insert_opt(&mut obj, "name", l.name.as_ref().map(|c| json!(c)));
-            insert_opt(&mut obj, "address", l.address.as_ref().map(|c| json!(c)));
-            Value::Object(obj)
-        }
-        Content::Contacts { contacts } => {
-            serde_json::to_value(contacts).map_err(|e| DeliveryError::Config {
-                detail: e.to_string(),
-            })?
-        }
-        Content::Reaction { message_id, emoji } => {
-            json!({ "message_id": message_id, "emoji": emoji })
-        }
-        Content::Buttons(b) => {
-            let mut obj = Map::new();
-            obj.insert("type".into(), json!("button"));
-            insert_opt(&mut obj, "header", text_header(b.header.as_deref()));
-            obj.insert("body".into(), json!({ "text": b.body }));
-            insert_opt(
-                &mut obj,
-                "footer",
-                b.footer.as_ref().map(|f| json!({ "text": f })),
-            );
-            let buttons: Vec<Value> = b
-                .buttons
-                .iter()
-                .map(|x| json!({ "type": "reply", "reply": { "id": x.id, "title": x.title } }))
-                .collect();
-            obj.insert("action".into(), json!({ "buttons": buttons }));
-            Value::Object(obj)
-        }
-        Content::List(l) => {
-            let mut obj = Map::new();
-            obj.insert("type".into(), json!("list"));
-            insert_opt(&mut obj, "header", text_header(l.header.as_deref()));
-            obj.insert("body".into(), json!({ "text": l.body }));
-            insert_opt(
-                &mut obj,
-                "footer",
-                l.footer.as_ref().map(|f| json!({ "text": f })),
-            );
-            let sections =
-                serde_json::to_value(&l.sections).map_err(|e| DeliveryError::Config {
-                    detail: e.to_string(),
-                })?;
-            obj.insert(
-                "action".into(),
-                json!({ "button": l.button, "sections": sections }),
-            );
-            Value::Object(obj)
-        }
-        Content::LocationRequest { body } => json!({
-            "type": "location_request_message",
-            "body": { "text": body },
-            "action": { "name": "send_location" },
-        }),
+pub fn request_body(message: &Outbound) -> Result<serde_json::Value, DeliveryError> {
+    serde_json::to_value(wire_message(message)?).map_err(|e| DeliveryError::Config {
+        detail: e.to_string(),
     })
-}
-
-fn component(c: &TemplateComponent) -> Value {
-    match c {
-        TemplateComponent::Header { parameters } => {
-            json!({ "type": "header", "parameters": parameters.iter().map(parameter).collect::<Vec<_>>() })
-        }
-        TemplateComponent::Body { parameters } => {
-            json!({ "type": "body", "parameters": parameters.iter().map(parameter).collect::<Vec<_>>() })
-        }
-        TemplateComponent::Button {
-            sub_type,
-            index,
-            parameters,
-        } => json!({
-            "type": "button",
-            "sub_type": ButtonSubType::as_str(*sub_type),
-            "index": index.to_string(),
-            "parameters": parameters.iter().map(parameter).collect::<Vec<_>>(),
-        }),
-    }
-}
-
-fn parameter(p: &TemplateParameter) -> Value {
-    match p {
-        TemplateParameter::Text { text } => json!({ "type": "text", "text": text }),
-        TemplateParameter::Currency {
-            fallback_value,
-            code,
-            amount_1000,
-        } => {
-            json!({ "type": "currency", "currency": { "fallback_value": fallback_value, "code": code, "amount_1000": amount_1000 } })
-        }
-        TemplateParameter::DateTime { fallback_value } => {
-            json!({ "type": "date_time", "date_time": { "fallback_value": fallback_value } })
-        }
-        TemplateParameter::Image { source } => {
-            json!({ "type": "image", "image": media_object(source) })
-        }
-        TemplateParameter::Video { source } => {
-            json!({ "type": "video", "video": media_object(source) })
-        }
-        TemplateParameter::Document { source, filename } => {
-            let mut obj = media_object(source);
-            insert_opt(&mut obj, "filename", filename.as_ref().map(|f| json!(f)));
-            json!({ "type": "document", "document": obj })
-        }
-        TemplateParameter::Payload { payload } => json!({ "type": "payload", "payload": payload }),
-        TemplateParameter::CouponCode { coupon_code } => {
-            json!({ "type": "coupon_code", "coupon_code": coupon_code })
-        }
-    }
 }

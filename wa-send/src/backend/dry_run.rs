@@ -4,10 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{BoxFuture, CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
-use crate::clock::{Clock, SystemClock};
+use async_trait::async_trait;
+
+use super::{CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
 use crate::message::{Content, Outbound};
-use crate::webhook::{MessageStatus, StatusUpdate};
+use crate::webhook::meta::{MessageStatus, StatusUpdate};
+use crate::{Clock, SystemClock};
 
 const NAME: &str = "dry_run";
 
@@ -100,7 +102,7 @@ impl DryRunBackend {
                     MessageStatus::Read,
                 ]
             };
-            let at = self.clock.unix_seconds();
+            let at = self.clock.timestamp();
             for status in statuses {
                 let mut update = StatusUpdate::new(id.clone(), *status, at);
                 update.recipient_id = message.recipient.phone_digits().map(str::to_owned);
@@ -112,25 +114,17 @@ impl DryRunBackend {
     }
 }
 
+#[async_trait]
 impl DeliveryBackend for DryRunBackend {
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
-        let result = self.send_now(message);
-        Box::pin(async move { result })
+    async fn send(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
+        self.send_now(message)
     }
 
-    fn verify_credentials(&self) -> BoxFuture<'_, Result<CredentialInfo, DeliveryError>> {
-        Box::pin(async {
-            Ok(CredentialInfo {
-                backend: NAME.to_owned(),
-                account_id: "dry-run".to_owned(),
-                display_phone_number: None,
-                verified_name: None,
-                details: serde_json::json!({ "dry_run": true }),
-            })
-        })
+    async fn verify_credentials(&self) -> Result<CredentialInfo, DeliveryError> {
+        Ok(CredentialInfo::new(NAME, "dry-run").details(serde_json::json!({ "dry_run": true })))
     }
 }

@@ -94,20 +94,48 @@ pub enum DeliveryError {
 }
 
 impl DeliveryError {
-    /// Codes of this type's own variants (plus every [`MessageError`] code).
-    pub const ALL_CODES: &'static [&'static str] = &[
-        "delivery_unsupported",
-        "delivery_transient",
-        "delivery_rate_limited",
-        "delivery_pair_rate_limited",
-        "delivery_auth",
-        "delivery_window_closed",
-        "delivery_undeliverable",
-        "delivery_rejected",
-        "delivery_timeout",
-        "delivery_network",
-        "delivery_malformed_response",
-        "delivery_config_invalid",
+    /// Codes of this type's own variants (plus every [`MessageError`] code), with their
+    /// meanings; the module docs add each code's retry class.
+    pub const ALL_CODES: &'static [(&'static str, &'static str)] = &[
+        (
+            "delivery_unsupported",
+            "this backend cannot carry this content or recipient",
+        ),
+        (
+            "delivery_transient",
+            "provider error worth retrying (e.g. Meta 131000, HTTP 5xx)",
+        ),
+        (
+            "delivery_rate_limited",
+            "account/app throughput limit (e.g. 130429, 80007)",
+        ),
+        (
+            "delivery_pair_rate_limited",
+            "too many messages to this recipient (131056)",
+        ),
+        (
+            "delivery_auth",
+            "credentials invalid, expired or lacking permission",
+        ),
+        (
+            "delivery_window_closed",
+            "24-hour window closed: send a template (131047)",
+        ),
+        (
+            "delivery_undeliverable",
+            "the recipient cannot receive it (131026, 131050, …)",
+        ),
+        ("delivery_rejected", "any other provider refusal"),
+        ("delivery_timeout", "no answer in time"),
+        ("delivery_network", "the connection failed"),
+        (
+            "delivery_malformed_response",
+            "the provider's answer could not be read",
+        ),
+        (
+            "delivery_config_invalid",
+            "the backend's own configuration is wrong (e.g. base URL)",
+        ),
     ];
 
     /// A provider error classified from a Meta `error.code` (facts §3.4).

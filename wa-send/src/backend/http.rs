@@ -92,6 +92,19 @@ pub(crate) fn json(
 }
 
 /// A provider answer that must be a JSON object.
+/// The answer read as `T`, or `delivery_malformed_response`.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    backend: &'static str,
+    http_status: u16,
+    bytes: &[u8],
+) -> Result<T, DeliveryError> {
+    serde_json::from_slice(bytes).map_err(|e| DeliveryError::MalformedResponse {
+        backend,
+        http_status,
+        detail: e.to_string(),
+    })
+}
+
 pub(crate) fn json_object(
     backend: &'static str,
     http_status: u16,

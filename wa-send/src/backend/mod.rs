@@ -35,10 +35,11 @@ pub use dry_run::DryRunBackend;
 pub use error::DeliveryError;
 pub use stub::StubBackend;
 
+use async_trait::async_trait;
+
 use crate::Outbound;
 
-/// A boxed, `Send` future: what [`DeliveryBackend`]'s methods return so the trait stays
-/// object-safe.
+/// A boxed, `Send` future (what `#[async_trait]` methods return).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A backend shared between tasks.
@@ -46,8 +47,11 @@ pub type SharedBackend = Arc<dyn DeliveryBackend>;
 
 /// Sends messages somewhere.
 ///
-/// Implementations validate the message ([`Outbound::validate`]) before any I/O, classify
-/// every failure into a [`DeliveryError`], and never panic on provider input.
+/// Implement it with [`async_trait`](https://docs.rs/async-trait) (re-exported as
+/// [`wa_send::async_trait`](crate::async_trait)) and write plain `async fn`s; the trait is
+/// object-safe, so hold backends as [`SharedBackend`] and pick one at run time.
+/// Implementations check what they can carry ([`DeliveryBackend::check`]) before any I/O,
+/// classify every failure into a [`DeliveryError`], and never panic on provider input.
 ///
 /// # Examples
 /// ```
@@ -64,45 +68,32 @@ pub type SharedBackend = Arc<dyn DeliveryBackend>;
 /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 /// # }
 /// ```
+#[async_trait]
 pub trait DeliveryBackend: Send + Sync + fmt::Debug {
     /// A short, stable name for logs and receipts (`cloud_api`, `wsapi`, `dry_run`, `stub`).
     fn name(&self) -> &'static str;
+
+    /// Whether this backend can carry `message` at all, before anything is queued: the
+    /// message's limits ([`Outbound::validate`]) and the types and recipients it supports.
+    /// The default checks the limits only.
+    ///
+    /// # Errors
+    /// The message's `message_*` error, or `delivery_unsupported`.
+    fn check(&self, message: &Outbound) -> Result<(), DeliveryError> {
+        message.validate().map_err(DeliveryError::from)
+    }
 
     /// Sends one message.
     ///
     /// # Errors
     /// A classified [`DeliveryError`]; [`DeliveryError::class`] tells whether and when to retry.
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<Receipt, DeliveryError>>;
+    async fn send(&self, message: &Outbound) -> Result<Receipt, DeliveryError>;
 
     /// Checks that the configured credentials work (a cheap authenticated read).
     ///
     /// # Errors
     /// [`ErrorClass::Auth`] for bad credentials, or any other classified failure.
-    fn verify_credentials(&self) -> BoxFuture<'_, Result<CredentialInfo, DeliveryError>>;
-}
-
-impl<T: DeliveryBackend + ?Sized> DeliveryBackend for Arc<T> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
-        (**self).send(message)
-    }
-    fn verify_credentials(&self) -> BoxFuture<'_, Result<CredentialInfo, DeliveryError>> {
-        (**self).verify_credentials()
-    }
-}
-
-impl<T: DeliveryBackend + ?Sized> DeliveryBackend for Box<T> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
-        (**self).send(message)
-    }
-    fn verify_credentials(&self) -> BoxFuture<'_, Result<CredentialInfo, DeliveryError>> {
-        (**self).verify_credentials()
-    }
+    async fn verify_credentials(&self) -> Result<CredentialInfo, DeliveryError>;
 }
 
 /// What a backend returns for an accepted message.
@@ -150,4 +141,47 @@ pub struct CredentialInfo {
     /// The provider's whole answer.
     #[serde(default)]
     pub details: serde_json::Value,
+}
+
+impl CredentialInfo {
+    /// What a backend's credential check returns: its name and the provider-side account
+    /// (phone number id or instance id) the credentials belong to.
+    ///
+    /// # Examples
+    /// ```
+    /// let info = wa_send::CredentialInfo::new("my_backend", "106540352242922")
+    ///     .display_phone_number("+1 555-078-3881")
+    ///     .verified_name("Acme");
+    /// assert_eq!(info.account_id, "106540352242922");
+    /// ```
+    pub fn new(backend: &str, account_id: impl Into<String>) -> Self {
+        CredentialInfo {
+            backend: backend.to_owned(),
+            account_id: account_id.into(),
+            display_phone_number: None,
+            verified_name: None,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    /// Sets the number users see.
+    #[must_use]
+    pub fn display_phone_number(mut self, number: impl Into<String>) -> Self {
+        self.display_phone_number = Some(number.into());
+        self
+    }
+
+    /// Sets the verified business name.
+    #[must_use]
+    pub fn verified_name(mut self, name: impl Into<String>) -> Self {
+        self.verified_name = Some(name.into());
+        self
+    }
+
+    /// Keeps the provider's whole answer.
+    #[must_use]
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
 }

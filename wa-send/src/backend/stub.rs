@@ -4,7 +4,11 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{BoxFuture, CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
 use crate::message::Outbound;
 
 const NAME: &str = "stub";
@@ -15,6 +19,7 @@ struct Inner {
     fallback: Option<DeliveryError>,
     sent: Vec<Outbound>,
     credentials: Option<DeliveryError>,
+    delay: Option<Duration>,
 }
 
 /// A test double: answers `send` from a script of results, then with the fallback
@@ -83,6 +88,11 @@ impl StubBackend {
         self.lock().sent.clone()
     }
 
+    /// Makes every send take `delay` of real time (to test slow upstreams).
+    pub fn set_delay(&self, delay: Duration) {
+        self.lock().delay = Some(delay);
+    }
+
     /// How many messages reached the backend.
     pub fn sent_count(&self) -> usize {
         self.lock().sent.len()
@@ -108,27 +118,24 @@ impl StubBackend {
     }
 }
 
+#[async_trait]
 impl DeliveryBackend for StubBackend {
     fn name(&self) -> &'static str {
         NAME
     }
 
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
-        let result = self.answer(message);
-        Box::pin(async move { result })
+    async fn send(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
+        let delay = self.lock().delay;
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        self.answer(message)
     }
 
-    fn verify_credentials(&self) -> BoxFuture<'_, Result<CredentialInfo, DeliveryError>> {
-        let result = match &self.lock().credentials {
+    async fn verify_credentials(&self) -> Result<CredentialInfo, DeliveryError> {
+        match &self.lock().credentials {
             Some(e) => Err(e.clone()),
-            None => Ok(CredentialInfo {
-                backend: NAME.to_owned(),
-                account_id: "stub".to_owned(),
-                display_phone_number: None,
-                verified_name: None,
-                details: serde_json::Value::Null,
-            }),
-        };
-        Box::pin(async move { result })
+            None => Ok(CredentialInfo::new(NAME, "stub")),
+        }
     }
 }

@@ -7,11 +7,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use wa_validate::{Jid, Recipient};
 
 use super::http;
-use super::{BoxFuture, CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
+use super::{CredentialInfo, DeliveryBackend, DeliveryError, Receipt};
 use crate::message::{Content, MediaKind, MediaSource, Outbound};
 
 const NAME: &str = "wsapi";
@@ -116,21 +117,52 @@ impl WsapiBackend {
             .header("X-Instance-Id", &self.instance_id);
         http::exchange(NAME, self.timeout, req).await
     }
+}
 
-    async fn send_impl(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
-        let (path, body) = request(message)?;
+/// WSAPI's answer to a send: `{"id": …}`.
+#[derive(Debug, Deserialize)]
+struct SendAnswer {
+    id: Option<String>,
+}
+
+/// `GET /instance/details`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InstanceAnswer {
+    id: Option<String>,
+    phone_number: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+    push_name: Option<String>,
+}
+
+/// RFC 7807 problem details.
+#[derive(Debug, Deserialize)]
+struct Problem {
+    title: Option<String>,
+    detail: Option<String>,
+}
+
+#[async_trait]
+impl DeliveryBackend for WsapiBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn check(&self, message: &Outbound) -> Result<(), DeliveryError> {
+        typed_request(message).map(drop)
+    }
+
+    async fn send(&self, message: &Outbound) -> Result<Receipt, DeliveryError> {
+        let (path, body) = typed_request(message)?;
         let (status, headers, bytes) = self
             .exchange(self.client.post(format!("{}{path}", self.base)).json(&body))
             .await?;
         if !(200..300).contains(&status) {
             return Err(problem(status, &headers, &bytes));
         }
-        let v = http::json(NAME, status, &bytes)?;
-        match v
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
+        let answer: SendAnswer = http::typed(NAME, status, &bytes)?;
+        match answer.id.filter(|s| !s.is_empty()) {
             Some(id) => Ok(Receipt::new(NAME, id)),
             None => Err(DeliveryError::MalformedResponse {
                 backend: NAME,
@@ -140,7 +172,7 @@ impl WsapiBackend {
         }
     }
 
-    async fn verify_impl(&self) -> Result<CredentialInfo, DeliveryError> {
+    async fn verify_credentials(&self) -> Result<CredentialInfo, DeliveryError> {
         let (status, headers, bytes) = self
             .exchange(self.client.get(format!("{}/instance/details", self.base)))
             .await?;
@@ -148,41 +180,20 @@ impl WsapiBackend {
             return Err(problem(status, &headers, &bytes));
         }
         let details = http::json_object(NAME, status, &bytes)?;
-        let text = |k: &str| details.get(k).and_then(Value::as_str).map(str::to_owned);
-        Ok(CredentialInfo {
-            backend: NAME.to_owned(),
-            account_id: text("id").unwrap_or_else(|| self.instance_id.clone()),
-            display_phone_number: text("phoneNumber").or_else(|| text("phone")),
-            verified_name: text("name").or_else(|| text("pushName")),
-            details,
-        })
-    }
-}
-
-impl DeliveryBackend for WsapiBackend {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<Receipt, DeliveryError>> {
-        Box::pin(self.send_impl(message))
-    }
-
-    fn verify_credentials(&self) -> BoxFuture<'_, Result<CredentialInfo, DeliveryError>> {
-        Box::pin(self.verify_impl())
+        let a: InstanceAnswer = http::typed(NAME, status, &bytes)?;
+        let mut info = CredentialInfo::new(NAME, a.id.unwrap_or_else(|| self.instance_id.clone()))
+            .details(details);
+        info.display_phone_number = a.phone_number.or(a.phone);
+        info.verified_name = a.name.or(a.push_name);
+        Ok(info)
     }
 }
 
 /// RFC 7807 problem details, classified by status (WSAPI has no provider codes).
 fn problem(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> DeliveryError {
-    let v: Option<Value> = serde_json::from_slice(body).ok();
-    let field = |k: &str| {
-        v.as_ref()
-            .and_then(|v| v.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let message = match (field("title"), field("detail")) {
+    let p = serde_json::from_slice::<Problem>(body).ok();
+    let (title, detail) = p.map_or((None, None), |p| (p.title, p.detail));
+    let message = match (title, detail) {
         (Some(t), Some(d)) => format!("{t}: {d}"),
         (Some(t), None) => t,
         (None, Some(d)) => d,
@@ -236,6 +247,199 @@ fn mime_type(kind: MediaKind, link: &str) -> &'static str {
     }
 }
 
+/// One WSAPI send body (the official SDKs' field names).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Body<'a> {
+    Text(TextBody<'a>),
+    Media(MediaBody<'a>),
+    Location(LocationBody<'a>),
+    Contact(ContactBody<'a>),
+    Reaction(ReactionBody<'a>),
+}
+
+/// `POST /messages/text`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TextBody<'a> {
+    to: String,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
+}
+
+/// `POST /messages/{image,video,audio,document,sticker}`.
+#[derive(Debug, Serialize)]
+struct MediaBody<'a> {
+    to: String,
+    #[serde(rename = "imageURL", skip_serializing_if = "Option::is_none")]
+    image_url: Option<&'a str>,
+    #[serde(rename = "videoURL", skip_serializing_if = "Option::is_none")]
+    video_url: Option<&'a str>,
+    #[serde(rename = "audioURL", skip_serializing_if = "Option::is_none")]
+    audio_url: Option<&'a str>,
+    #[serde(rename = "documentURL", skip_serializing_if = "Option::is_none")]
+    document_url: Option<&'a str>,
+    #[serde(rename = "stickerURL", skip_serializing_if = "Option::is_none")]
+    sticker_url: Option<&'a str>,
+    #[serde(rename = "mimeType", skip_serializing_if = "Option::is_none")]
+    mime_type: Option<&'static str>,
+    #[serde(rename = "fileName", skip_serializing_if = "Option::is_none")]
+    file_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    caption: Option<&'a str>,
+    #[serde(rename = "replyTo", skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
+}
+
+/// `POST /messages/location`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocationBody<'a> {
+    to: String,
+    latitude: f64,
+    longitude: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
+}
+
+/// `POST /messages/contact`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContactBody<'a> {
+    to: String,
+    display_name: &'a str,
+    #[serde(rename = "vCard")]
+    v_card: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
+}
+
+/// `POST /messages/{id}/reaction`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReactionBody<'a> {
+    to: String,
+    // In a one-to-one chat the message reacted to is usually the user's own.
+    sender_id: String,
+    reaction: &'a str,
+}
+
+fn unsupported(what: &'static str) -> DeliveryError {
+    DeliveryError::Unsupported {
+        backend: NAME,
+        what,
+    }
+}
+
+fn media_body<'a>(
+    m: &'a crate::message::Media,
+    to: String,
+    reply_to: Option<&'a str>,
+) -> Result<MediaBody<'a>, DeliveryError> {
+    let MediaSource::Link(link) = &m.source else {
+        return Err(unsupported("media by Cloud API media id (use a link)"));
+    };
+    let mut body = MediaBody {
+        to,
+        image_url: None,
+        video_url: None,
+        audio_url: None,
+        document_url: None,
+        sticker_url: None,
+        mime_type: None,
+        file_name: None,
+        caption: m.caption.as_deref(),
+        reply_to,
+    };
+    let slot = match m.kind {
+        MediaKind::Image => &mut body.image_url,
+        MediaKind::Video => &mut body.video_url,
+        MediaKind::Audio => &mut body.audio_url,
+        MediaKind::Document => &mut body.document_url,
+        MediaKind::Sticker => &mut body.sticker_url,
+    };
+    *slot = Some(link);
+    if m.kind == MediaKind::Document {
+        body.file_name = Some(m.filename.clone().unwrap_or_else(|| {
+            let path = link.split(['?', '#']).next().unwrap_or(link);
+            path.rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("document")
+                .to_owned()
+        }));
+    } else {
+        body.mime_type = Some(mime_type(m.kind, link));
+    }
+    Ok(body)
+}
+
+fn typed_request(message: &Outbound) -> Result<(String, Body<'_>), DeliveryError> {
+    message.validate()?;
+    let to = jid(&message.recipient)?;
+    let reply_to = message.reply_to.as_deref();
+    Ok(match &message.content {
+        Content::Text { body, .. } => (
+            "/messages/text".to_owned(),
+            Body::Text(TextBody {
+                to,
+                text: body,
+                reply_to,
+            }),
+        ),
+        Content::Media(m) => (
+            format!("/messages/{}", m.kind.as_str()),
+            Body::Media(media_body(m, to, reply_to)?),
+        ),
+        Content::Location(l) => (
+            "/messages/location".to_owned(),
+            Body::Location(LocationBody {
+                to,
+                latitude: l.latitude,
+                longitude: l.longitude,
+                name: l.name.as_deref(),
+                address: l.address.as_deref(),
+                reply_to,
+            }),
+        ),
+        Content::Contacts { contacts } => {
+            let [contact] = contacts.as_slice() else {
+                return Err(unsupported("more than one contact per message"));
+            };
+            (
+                "/messages/contact".to_owned(),
+                Body::Contact(ContactBody {
+                    to,
+                    display_name: &contact.name.formatted_name,
+                    v_card: vcard(contact),
+                    reply_to,
+                }),
+            )
+        }
+        Content::Reaction { message_id, emoji } => {
+            http::path_segment("reaction.message_id", message_id)
+                .map_err(|_| unsupported("message ids with /, ?, # or %"))?;
+            (
+                format!("/messages/{message_id}/reaction"),
+                Body::Reaction(ReactionBody {
+                    sender_id: to.clone(),
+                    to,
+                    reaction: emoji,
+                }),
+            )
+        }
+        Content::Template(_) => return Err(unsupported("template messages")),
+        Content::Buttons(_) | Content::List(_) | Content::LocationRequest { .. } => {
+            return Err(unsupported("interactive messages"));
+        }
+    })
+}
+
 /// The path (under the base URL) and JSON body WSAPI receives for `message`.
 ///
 /// # Errors
@@ -253,95 +457,12 @@ fn mime_type(kind: MediaKind, link: &str) -> &'static str {
 /// assert_eq!(body["to"], "14155552671@s.whatsapp.net");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn request(message: &Outbound) -> Result<(String, Value), DeliveryError> {
-    message.validate()?;
-    let to = jid(&message.recipient)?;
-    let mut body = Map::new();
-    body.insert("to".into(), json!(to));
-    if let Some(id) = &message.reply_to {
-        body.insert("replyTo".into(), json!(id));
-    }
-    let path = match &message.content {
-        Content::Text { body: text, .. } => {
-            body.insert("text".into(), json!(text));
-            "/messages/text".to_owned()
-        }
-        Content::Media(m) => {
-            let MediaSource::Link(link) = &m.source else {
-                return Err(DeliveryError::Unsupported {
-                    backend: NAME,
-                    what: "media by Cloud API media id (use a link)",
-                });
-            };
-            let kind = m.kind.as_str();
-            body.insert(format!("{kind}URL"), json!(link));
-            if m.kind == MediaKind::Document {
-                let name = m.filename.clone().unwrap_or_else(|| {
-                    let path = link.split(['?', '#']).next().unwrap_or(link);
-                    path.rsplit('/')
-                        .next()
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or("document")
-                        .to_owned()
-                });
-                body.insert("fileName".into(), json!(name));
-            } else {
-                body.insert("mimeType".into(), json!(mime_type(m.kind, link)));
-            }
-            if let Some(c) = &m.caption {
-                body.insert("caption".into(), json!(c));
-            }
-            format!("/messages/{kind}")
-        }
-        Content::Location(l) => {
-            body.insert("latitude".into(), json!(l.latitude));
-            body.insert("longitude".into(), json!(l.longitude));
-            if let Some(n) = &l.name {
-                body.insert("name".into(), json!(n));
-            }
-            if let Some(a) = &l.address {
-                body.insert("address".into(), json!(a));
-            }
-            "/messages/location".to_owned()
-        }
-        Content::Contacts { contacts } => {
-            let [contact] = contacts.as_slice() else {
-                return Err(DeliveryError::Unsupported {
-                    backend: NAME,
-                    what: "more than one contact per message",
-                });
-            };
-            body.insert("displayName".into(), json!(contact.name.formatted_name));
-            body.insert("vCard".into(), json!(vcard(contact)));
-            "/messages/contact".to_owned()
-        }
-        Content::Reaction { message_id, emoji } => {
-            http::path_segment("reaction.message_id", message_id).map_err(|_| {
-                DeliveryError::Unsupported {
-                    backend: NAME,
-                    what: "message ids with /, ?, # or %",
-                }
-            })?;
-            body.remove("replyTo");
-            // In a one-to-one chat the message reacted to is usually the user's own.
-            body.insert("senderId".into(), json!(to));
-            body.insert("reaction".into(), json!(emoji));
-            format!("/messages/{message_id}/reaction")
-        }
-        Content::Template(_) => {
-            return Err(DeliveryError::Unsupported {
-                backend: NAME,
-                what: "template messages",
-            });
-        }
-        Content::Buttons(_) | Content::List(_) | Content::LocationRequest { .. } => {
-            return Err(DeliveryError::Unsupported {
-                backend: NAME,
-                what: "interactive messages",
-            });
-        }
-    };
-    Ok((path, Value::Object(body)))
+pub fn request(message: &Outbound) -> Result<(String, serde_json::Value), DeliveryError> {
+    let (path, body) = typed_request(message)?;
+    let value = serde_json::to_value(body).map_err(|e| DeliveryError::Config {
+        detail: e.to_string(),
+    })?;
+    Ok((path, value))
 }
 
 /// A vCard 3.0 for a contact card (escaping `\`, `,`, `;` and newlines).

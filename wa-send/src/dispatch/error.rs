@@ -1,22 +1,11 @@
 //! [`SendError`]: why the dispatcher refused a request.
 //!
-//! | code | meaning |
-//! |---|---|
-//! | `message_*` | the message broke a WhatsApp limit |
-//! | `send_at_in_past` | `send_at` is before now |
-//! | `idempotency_key_invalid` | the key is empty, over 255 bytes or not visible ASCII |
-//! | `idempotency_key_conflict` | the key was used with a different request within 24 h |
-//! | `circuit_open` | the account's backend keeps failing; retry after the cool-down |
-//! | `bulk_empty` | a bulk call with no messages |
-//! | `bulk_too_large` | more messages than the bulk cap |
-//! | `message_not_found` | no such message for this account |
-//! | `message_not_cancellable` | only queued or scheduled messages can be cancelled |
-//! | `dispatch_config_invalid` | the dispatcher's own configuration is out of range |
-//! | `store_failed`, `store_corrupt` | the queue store failed |
+//! Its own codes: [`SendError::ALL_CODES`]; it also passes through `message_*`,
+//! `delivery_*` and `store_*` codes.
 
-use crate::MessageError;
 use crate::lifecycle::Status;
 use crate::queue::StoreError;
+use crate::{DeliveryError, MessageError};
 
 /// Why the dispatcher refused a request.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +49,21 @@ pub enum SendError {
         /// Its status.
         status: Status,
     },
+    /// Not failed.
+    #[error("a {status} message cannot be retried; only failed messages can")]
+    NotRetryable {
+        /// Its status.
+        status: Status,
+    },
+    /// `send_at` too far ahead.
+    #[error("sendAt may be at most {max_days} days ahead")]
+    SendAtTooFar {
+        /// The limit.
+        max_days: u64,
+    },
+    /// The account's backend cannot carry the message.
+    #[error(transparent)]
+    Unsupported(DeliveryError),
     /// Out-of-range configuration.
     #[error("invalid dispatcher configuration (rate 1-1000/s, sizes > 0)")]
     ConfigInvalid,
@@ -68,36 +72,21 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
-impl SendError {
-    /// Codes of this type's own variants.
-    pub const ALL_CODES: &'static [&'static str] = &[
-        "send_at_in_past",
-        "idempotency_key_invalid",
-        "idempotency_key_conflict",
-        "circuit_open",
-        "bulk_empty",
-        "bulk_too_large",
-        "message_not_found",
-        "message_not_cancellable",
-        "dispatch_config_invalid",
-        "store_failed",
-        "store_corrupt",
-    ];
-
-    /// The stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            SendError::Invalid(e) => e.code(),
-            SendError::SendAtInPast => "send_at_in_past",
-            SendError::IdempotencyKeyInvalid => "idempotency_key_invalid",
-            SendError::IdempotencyConflict => "idempotency_key_conflict",
-            SendError::CircuitOpen { .. } => "circuit_open",
-            SendError::BulkEmpty => "bulk_empty",
-            SendError::BulkTooLarge { .. } => "bulk_too_large",
-            SendError::NotFound => "message_not_found",
-            SendError::NotCancellable { .. } => "message_not_cancellable",
-            SendError::ConfigInvalid => "dispatch_config_invalid",
-            SendError::Store(e) => e.code(),
-        }
-    }
+wa_validate::error_codes! {
+    SendError, delegate {
+        Self::Invalid(e) => e.code(),
+        Self::Unsupported(e) => e.code(),
+        Self::Store(e) => e.code(),
+    };
+    SendAtInPast => "send_at_in_past", "`sendAt` is before now";
+    SendAtTooFar => "send_at_too_far", "`sendAt` is further ahead than allowed (a year)";
+    IdempotencyKeyInvalid => "idempotency_key_invalid", "the key is empty, over 255 bytes or not visible ASCII";
+    IdempotencyConflict => "idempotency_key_conflict", "the key was used with a different request within 24 h";
+    CircuitOpen => "circuit_open", "the account's backend keeps failing; retry after the cool-down";
+    BulkEmpty => "bulk_empty", "a bulk call with no messages";
+    BulkTooLarge => "bulk_too_large", "more messages than the bulk cap";
+    NotFound => "message_not_found", "no such message for this account";
+    NotCancellable => "message_not_cancellable", "only queued or scheduled messages can be cancelled";
+    NotRetryable => "message_not_retryable", "only failed messages can be retried";
+    ConfigInvalid => "dispatch_config_invalid", "the dispatcher's own configuration is out of range";
 }

@@ -1,5 +1,7 @@
-//! Pacing and protection: token buckets (per sending account and per recipient pair), the
-//! circuit breaker, and retry backoff with jitter. Pure logic on millisecond timestamps.
+//! Pacing: token buckets per sending account (messages per second) and per
+//! (account, recipient) pair (Meta's pair rate), plus the pauses a provider's "slow down"
+//! imposes. Pure logic on timestamps; a message that must wait is told how long, so it
+//! waits in the queue (`queued`/`retrying` with a later next attempt), not in a worker.
 
 use std::collections::HashMap;
 
@@ -136,6 +138,11 @@ impl Pacing {
         }
     }
 
+    /// Milliseconds between two messages of `account` at its pace (`None`: unpaced).
+    pub(crate) fn account_interval_ms(&self, _account: &str) -> Option<u64> {
+        self.rate_per_second.map(|r| 1000 / u64::from(r.max(1)))
+    }
+
     pub(crate) fn pause_pair(&mut self, account: &str, recipient: &str, until: u64, now: u64) {
         let entry = self
             .pairs
@@ -143,80 +150,6 @@ impl Pacing {
             .or_insert_with(|| TokenBucket::new(1.0, 6000, 1.0, now));
         entry.pause(until);
     }
-}
-
-/// Circuit breaker states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Breaker {
-    Closed { failures: u32 },
-    Open { until: u64 },
-    HalfOpen { probing: bool },
-}
-
-impl Default for Breaker {
-    fn default() -> Self {
-        Breaker::Closed { failures: 0 }
-    }
-}
-
-impl Breaker {
-    /// `Some(until)` while open: enqueue fails fast.
-    pub(crate) fn open_until(&self, now: u64) -> Option<u64> {
-        match *self {
-            Breaker::Open { until } if now < until => Some(until),
-            _ => None,
-        }
-    }
-
-    /// May a send go out now? After the cool-down one probe goes through (half-open).
-    pub(crate) fn allow(&mut self, now: u64) -> Result<(), u64> {
-        match *self {
-            Breaker::Closed { .. } => Ok(()),
-            Breaker::Open { until } if now < until => Err(until - now),
-            Breaker::Open { .. } | Breaker::HalfOpen { probing: false } => {
-                *self = Breaker::HalfOpen { probing: true };
-                Ok(())
-            }
-            Breaker::HalfOpen { probing: true } => Err(1000),
-        }
-    }
-
-    pub(crate) fn success(&mut self) {
-        *self = Breaker::Closed { failures: 0 };
-    }
-
-    pub(crate) fn failure(&mut self, now: u64, threshold: u32, cooldown_ms: u64) {
-        *self = match *self {
-            Breaker::Closed { failures } if failures + 1 < threshold => Breaker::Closed {
-                failures: failures + 1,
-            },
-            _ => Breaker::Open {
-                until: now + cooldown_ms,
-            },
-        };
-    }
-}
-
-/// Exponential backoff with "equal jitter": attempt n waits in `[d/2, d]` with
-/// `d = base·2^(n-1)`, and exactly `max` once `d` reaches it, so delays never decrease
-/// from one attempt to the next and never exceed `max`.
-pub(crate) fn backoff(attempt: u32, base_ms: u64, max_ms: u64, random: u64) -> u64 {
-    let exp = attempt.saturating_sub(1).min(40);
-    let d = base_ms.saturating_mul(1u64 << exp);
-    if d >= max_ms {
-        return max_ms;
-    }
-    let half = d / 2;
-    half + if half == 0 { 0 } else { random % (half + 1) }
-}
-
-/// splitmix64: a small, seedable jitter source.
-pub(crate) fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]
@@ -235,35 +168,5 @@ mod tests {
         }
         assert!((879..=881).contains(&sent), "{sent}");
         assert!(matches!(b.try_take(10_000), Ok(()) | Err(1..=13)));
-    }
-
-    #[test]
-    fn backoff_is_monotonic_and_capped() {
-        let mut seed = 7;
-        let mut last = 0;
-        for attempt in 1..30 {
-            let d = backoff(attempt, 1000, 900_000, splitmix(&mut seed));
-            assert!(d >= last && d <= 900_000, "{attempt}: {d} after {last}");
-            last = d;
-        }
-    }
-
-    #[test]
-    fn breaker_cycle() {
-        let mut b = Breaker::default();
-        for _ in 0..4 {
-            b.failure(0, 5, 30_000);
-            assert!(b.allow(0).is_ok());
-        }
-        b.failure(0, 5, 30_000);
-        assert_eq!(b.open_until(1), Some(30_000));
-        assert_eq!(b.allow(10_000), Err(20_000));
-        assert!(b.allow(30_000).is_ok(), "one probe after the cool-down");
-        assert!(b.allow(30_001).is_err(), "only one");
-        b.failure(30_002, 5, 30_000);
-        assert_eq!(b.open_until(30_003), Some(60_002));
-        assert!(b.allow(60_002).is_ok());
-        b.success();
-        assert_eq!(b, Breaker::Closed { failures: 0 });
     }
 }

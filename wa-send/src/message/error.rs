@@ -1,22 +1,6 @@
 //! Validation errors of the message model.
 //!
-//! | code | meaning |
-//! |---|---|
-//! | `message_text_empty` | text body is empty |
-//! | `message_too_long` | a field is over its limit (`field`, `max`, `actual` say which) |
-//! | `message_field_empty` | a required field is empty (`field`) |
-//! | `message_caption_not_allowed` | audio and stickers take no caption |
-//! | `message_filename_not_allowed` | only documents take a file name |
-//! | `message_media_link_invalid` | a media link is not an absolute `https` URL |
-//! | `message_location_invalid` | latitude/longitude out of range or not finite |
-//! | `message_contacts_count` | 1 to 257 contacts |
-//! | `message_buttons_count` | 1 to 3 reply buttons |
-//! | `message_list_rows_count` | 1 to 10 rows in all, 1 to 10 sections, none empty |
-//! | `message_duplicate_id` | two buttons or rows share an id |
-//! | `message_section_title_missing` | a list with several sections needs every title |
-//! | `message_template_name_invalid` | not lowercase letters, digits and `_` |
-//! | `message_template_language_invalid` | not a language code like `en` or `en_US` |
-//! | `message_recipient_unsupported` | the recipient kind cannot receive this (e.g. a broadcast JID) |
+//! The codes and their meanings: [`MessageError::ALL_CODES`].
 
 /// A message that breaks a WhatsApp limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,6 +87,20 @@ pub enum MessageError {
     /// A language code is not like `en` or `en_US`.
     #[error("template languages are codes like `en` or `en_US`")]
     TemplateLanguageInvalid,
+    /// A media object with both or neither of `id` and `link`.
+    #[error("{field} needs exactly one of `id` and `link`")]
+    MediaSourceInvalid {
+        /// Where.
+        field: String,
+    },
+    /// An authentication template code that is empty or too long (Meta's limit).
+    #[error("authentication codes are 1 to {max} characters, not {actual}")]
+    AuthenticationCodeLength {
+        /// The limit.
+        max: usize,
+        /// Given.
+        actual: usize,
+    },
     /// The recipient kind cannot receive messages.
     #[error("this recipient cannot receive messages: {reason}")]
     RecipientUnsupported {
@@ -111,51 +109,34 @@ pub enum MessageError {
     },
 }
 
+wa_validate::error_codes! {
+    MessageError;
+    TextEmpty => "message_text_empty", "the text body is empty";
+    TooLong => "message_too_long", "a field is over its limit (`field`, `max`, `actual` say which)";
+    FieldEmpty => "message_field_empty", "a required field is empty (`field`)";
+    CaptionNotAllowed => "message_caption_not_allowed", "audio and stickers take no caption";
+    FilenameNotAllowed => "message_filename_not_allowed", "only documents take a file name";
+    MediaLinkInvalid => "message_media_link_invalid", "a media link is not an absolute https URL";
+    LocationInvalid => "message_location_invalid", "latitude/longitude out of range or not finite";
+    ContactsCount => "message_contacts_count", "1 to 257 contacts";
+    ButtonsCount => "message_buttons_count", "1 to 3 reply buttons";
+    ListRowsCount => "message_list_rows_count", "1 to 10 rows in all, 1 to 10 sections, none empty";
+    DuplicateId => "message_duplicate_id", "two buttons or rows share an id";
+    SectionTitleMissing => "message_section_title_missing", "a list with several sections needs every title";
+    TemplateNameInvalid => "message_template_name_invalid", "not lowercase letters, digits and `_`";
+    TemplateLanguageInvalid => "message_template_language_invalid", "not a language code like `en` or `en_US`";
+    RecipientUnsupported => "message_recipient_unsupported", "the recipient kind cannot receive this (e.g. a broadcast JID)";
+    MediaSourceInvalid => "message_media_source_invalid", "a media object needs exactly one of `id` and `link`";
+    AuthenticationCodeLength => "message_authentication_code_length", "an authentication template's code is not 1 to 15 characters";
+}
+
 impl MessageError {
-    /// Every code this type can return, in declaration order.
-    pub const ALL_CODES: &'static [&'static str] = &[
-        "message_text_empty",
-        "message_too_long",
-        "message_field_empty",
-        "message_caption_not_allowed",
-        "message_filename_not_allowed",
-        "message_media_link_invalid",
-        "message_location_invalid",
-        "message_contacts_count",
-        "message_buttons_count",
-        "message_list_rows_count",
-        "message_duplicate_id",
-        "message_section_title_missing",
-        "message_template_name_invalid",
-        "message_template_language_invalid",
-        "message_recipient_unsupported",
-    ];
-
-    /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            MessageError::TextEmpty => "message_text_empty",
-            MessageError::TooLong { .. } => "message_too_long",
-            MessageError::FieldEmpty { .. } => "message_field_empty",
-            MessageError::CaptionNotAllowed { .. } => "message_caption_not_allowed",
-            MessageError::FilenameNotAllowed { .. } => "message_filename_not_allowed",
-            MessageError::MediaLinkInvalid => "message_media_link_invalid",
-            MessageError::LocationInvalid => "message_location_invalid",
-            MessageError::ContactsCount { .. } => "message_contacts_count",
-            MessageError::ButtonsCount { .. } => "message_buttons_count",
-            MessageError::ListRowsCount { .. } => "message_list_rows_count",
-            MessageError::DuplicateId { .. } => "message_duplicate_id",
-            MessageError::SectionTitleMissing { .. } => "message_section_title_missing",
-            MessageError::TemplateNameInvalid => "message_template_name_invalid",
-            MessageError::TemplateLanguageInvalid => "message_template_language_invalid",
-            MessageError::RecipientUnsupported { .. } => "message_recipient_unsupported",
-        }
-    }
-
     /// The field at fault, when one field is.
     pub fn field(&self) -> Option<&str> {
         match self {
-            MessageError::TooLong { field, .. } | MessageError::FieldEmpty { field } => Some(field),
+            MessageError::TooLong { field, .. }
+            | MessageError::FieldEmpty { field }
+            | MessageError::MediaSourceInvalid { field } => Some(field),
             MessageError::TextEmpty => Some("text.body"),
             _ => None,
         }

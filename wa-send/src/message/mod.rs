@@ -18,6 +18,7 @@
 
 mod error;
 mod validate;
+pub mod wire;
 
 use std::collections::BTreeMap;
 
@@ -148,6 +149,35 @@ impl Content {
         }
     }
 
+    /// A one-line human summary: the text itself for text messages, otherwise what the
+    /// message is (`[template hello_world (en_US)]`, `[image] caption`, `[location] name`…).
+    ///
+    /// # Examples
+    /// ```
+    /// use wa_send::{Content, Template};
+    /// assert_eq!(Content::text("Hi").summary(), "Hi");
+    /// assert_eq!(Content::Template(Template::new("hello_world", "en_US")).summary(), "[template hello_world (en_US)]");
+    /// ```
+    pub fn summary(&self) -> String {
+        match self {
+            Content::Text { body, .. } => body.clone(),
+            Content::Template(t) => format!("[template {} ({})]", t.name, t.language),
+            Content::Media(m) => match &m.caption {
+                Some(c) => format!("[{}] {c}", m.kind.as_str()),
+                None => format!("[{}]", m.kind.as_str()),
+            },
+            Content::Location(l) => match &l.name {
+                Some(n) => format!("[location] {n}"),
+                None => format!("[location] {}, {}", l.latitude, l.longitude),
+            },
+            Content::Contacts { contacts } => format!("[contacts] {}", contacts.len()),
+            Content::Reaction { emoji, .. } => format!("[reaction] {emoji}"),
+            Content::Buttons(b) => b.body.clone(),
+            Content::List(l) => l.body.clone(),
+            Content::LocationRequest { body } => body.clone(),
+        }
+    }
+
     /// The wire name of the type (`text`, `template`, `image`, …, `interactive`).
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -209,14 +239,21 @@ impl Template {
         name: impl Into<String>,
         language: impl Into<String>,
         code: &str,
-    ) -> Self {
-        Template::new(name, language)
+    ) -> Result<Self, MessageError> {
+        let len = code.chars().count();
+        if len == 0 || len > limits::AUTHENTICATION_CODE {
+            return Err(MessageError::AuthenticationCodeLength {
+                max: limits::AUTHENTICATION_CODE,
+                actual: len,
+            });
+        }
+        Ok(Template::new(name, language)
             .component(TemplateComponent::body([TemplateParameter::text(code)]))
             .component(TemplateComponent::button(
                 ButtonSubType::Url,
                 0,
                 [TemplateParameter::text(code)],
-            ))
+            )))
     }
 }
 
@@ -278,6 +315,7 @@ impl TemplateComponent {
 
 /// The kind of a template button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ButtonSubType {

@@ -47,6 +47,8 @@ pub mod limits {
     pub const TEMPLATE_NAME: usize = 512;
     /// Template text parameter (body parameters; authentication codes are ≤ 15 by Meta's rule).
     pub const TEMPLATE_TEXT_PARAMETER: usize = 32768;
+    /// An authentication template's one-time code (Meta's rule, facts §5).
+    pub const AUTHENTICATION_CODE: usize = 15;
     /// Provider message id referenced by replies and reactions.
     pub const MESSAGE_ID: usize = 512;
 }

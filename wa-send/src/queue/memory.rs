@@ -3,31 +3,23 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{
-    Inserted, ListFilter, MessageRecord, Mutation, QueueStore, StoreError, Updated,
-    WebhookDelivery, WebhookState,
-};
-use crate::BoxFuture;
+use async_trait::async_trait;
 
-/// When a record may next be claimed, if ever.
-fn due_key(r: &MessageRecord) -> Option<(u64, String)> {
-    use crate::lifecycle::Status;
-    match r.status() {
-        Status::Queued | Status::Scheduled | Status::Retrying => {
-            Some((r.next_attempt_at, r.id.clone()))
-        }
-        Status::Processing => Some((r.lease_until.unwrap_or(0), r.id.clone())),
-        _ => None,
-    }
-}
+use super::{
+    Admission, Admit, BatchInserted, BatchRecord, Inserted, ListFilter, MessageRecord, MessageRef,
+    Mutation, NewBatch, QueueStats, QueueStore, StoreError, Summary, Updated, WebhookDelivery,
+};
+use crate::Timestamp;
 
 #[derive(Debug, Default)]
 struct Inner {
     messages: BTreeMap<String, MessageRecord>,
     /// Claimable records by (due time, id), so claims do not scan everything.
-    due: BTreeSet<(u64, String)>,
+    due: BTreeSet<(Timestamp, String)>,
     keys: HashMap<(String, String), String>,
     provider_ids: HashMap<String, String>,
+    batches: HashMap<String, BatchRecord>,
+    batch_keys: HashMap<(String, String), String>,
     webhooks: BTreeMap<String, WebhookDelivery>,
 }
 
@@ -46,13 +38,24 @@ pub struct MemoryStore(Mutex<Inner>);
 
 impl Inner {
     fn put(&mut self, record: MessageRecord) {
-        if let Some(old) = self.messages.get(&record.id).and_then(due_key) {
-            self.due.remove(&old);
+        if let Some(old) = self.messages.get(&record.id)
+            && let Some(t) = old.due_at()
+        {
+            self.due.remove(&(t, old.id.clone()));
         }
-        if let Some(key) = due_key(&record) {
-            self.due.insert(key);
+        if let Some(t) = record.due_at() {
+            self.due.insert((t, record.id.clone()));
+        }
+        if let Some(pid) = &record.provider_message_id {
+            self.provider_ids.insert(pid.clone(), record.id.clone());
         }
         self.messages.insert(record.id.clone(), record);
+    }
+
+    fn push_webhooks(&mut self, hooks: Vec<WebhookDelivery>) {
+        for d in hooks {
+            self.webhooks.insert(d.id.clone(), d);
+        }
     }
 }
 
@@ -67,155 +70,207 @@ impl MemoryStore {
     }
 }
 
-fn ready<'a, T: Send + 'a>(v: T) -> BoxFuture<'a, T> {
-    Box::pin(async move { v })
-}
-
+#[async_trait]
 impl QueueStore for MemoryStore {
-    fn insert(
+    async fn insert(
         &self,
         record: MessageRecord,
-        key_cutoff: u64,
-    ) -> BoxFuture<'_, Result<Inserted, StoreError>> {
+        key_cutoff: Timestamp,
+    ) -> Result<Inserted, StoreError> {
         let mut inner = self.lock();
         if let Some(key) = &record.idempotency_key {
             let k = (record.account.clone(), key.clone());
             if let Some(existing) = inner.keys.get(&k).and_then(|id| inner.messages.get(id))
                 && existing.created_at > key_cutoff
             {
-                return ready(Ok(Inserted::Existing(existing.clone())));
+                return Ok(Inserted::Existing(existing.clone()));
             }
             inner.keys.insert(k, record.id.clone());
         }
         inner.put(record.clone());
-        ready(Ok(Inserted::Created(record)))
+        Ok(Inserted::Created(record))
     }
 
-    fn insert_batch(&self, records: Vec<MessageRecord>) -> BoxFuture<'_, Result<(), StoreError>> {
+    async fn insert_batch(
+        &self,
+        batch: NewBatch,
+        key_cutoff: Timestamp,
+    ) -> Result<BatchInserted, StoreError> {
         let mut inner = self.lock();
-        for r in records {
+        let b = batch.batch;
+        if let Some(key) = &b.idempotency_key {
+            let k = (b.account.clone(), key.clone());
+            if let Some(existing) = inner
+                .batch_keys
+                .get(&k)
+                .and_then(|id| inner.batches.get(id))
+                && existing.created_at > key_cutoff
+            {
+                return Ok(BatchInserted::Existing(existing.clone()));
+            }
+            inner.batch_keys.insert(k, b.id.clone());
+        }
+        for r in batch.records {
             inner.put(r);
         }
-        ready(Ok(()))
+        inner.batches.insert(b.id.clone(), b);
+        Ok(BatchInserted::Created)
     }
 
-    fn claim_due(
+    async fn claim(
         &self,
-        now: u64,
+        now: Timestamp,
         lease_ms: u64,
         limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
+        mut admit: Admit,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
         let mut inner = self.lock();
         let ids: Vec<String> = inner
             .due
             .iter()
             .take_while(|(t, _)| *t <= now)
-            .take(limit)
+            .take(limit.saturating_mul(4))
             .map(|(_, id)| id.clone())
             .collect();
-        let mut out = Vec::with_capacity(ids.len());
+        let mut out = Vec::new();
         for id in ids {
+            if out.len() >= limit {
+                break;
+            }
             let Some(mut m) = inner.messages.get(&id).cloned() else {
                 continue;
             };
-            m.claim(now, lease_ms);
-            out.push(m.clone());
-            inner.put(m);
-        }
-        ready(Ok(out))
-    }
-
-    fn update(&self, id: &str, mutation: Mutation) -> BoxFuture<'_, Result<Updated, StoreError>> {
-        let mut inner = self.lock();
-        let result = match inner.messages.get(id).cloned() {
-            None => None,
-            Some(mut m) => {
-                let changed = mutation(&mut m);
-                if let Some(pid) = &m.provider_message_id {
-                    inner.provider_ids.insert(pid.clone(), m.id.clone());
+            match admit(&mut m) {
+                Admission::Send => {
+                    m.claim(now, lease_ms);
+                    out.push(m.clone());
+                    inner.put(m);
                 }
-                if changed {
-                    inner.put(m.clone());
+                Admission::Save(hooks) => {
+                    inner.put(m);
+                    inner.push_webhooks(hooks);
                 }
-                Some((m, changed))
+                Admission::Skip => {}
             }
-        };
-        ready(Ok(result))
+        }
+        Ok(out)
     }
 
-    fn find_by_provider_id(
+    async fn update_many(
+        &self,
+        changes: Vec<(String, Mutation)>,
+    ) -> Result<Vec<Updated>, StoreError> {
+        let mut inner = self.lock();
+        let mut out = Vec::with_capacity(changes.len());
+        for (id, mutation) in changes {
+            let Some(mut m) = inner.messages.get(&id).cloned() else {
+                out.push(None);
+                continue;
+            };
+            let change = mutation(&mut m);
+            if change.changed {
+                inner.put(m.clone());
+            }
+            inner.push_webhooks(change.webhooks);
+            out.push(Some((m, change.changed)));
+        }
+        Ok(out)
+    }
+
+    async fn find_by_provider_id(
         &self,
         provider_message_id: &str,
-    ) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
-        ready(Ok(self
-            .lock()
+    ) -> Result<Option<MessageRef>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
             .provider_ids
             .get(provider_message_id)
-            .cloned()))
+            .and_then(|id| inner.messages.get(id))
+            .map(|m| MessageRef {
+                id: m.id.clone(),
+                account: m.account.clone(),
+            }))
     }
 
-    fn get(&self, id: &str) -> BoxFuture<'_, Result<Option<MessageRecord>, StoreError>> {
-        ready(Ok(self.lock().messages.get(id).cloned()))
+    async fn get(&self, id: &str) -> Result<Option<MessageRecord>, StoreError> {
+        Ok(self.lock().messages.get(id).cloned())
     }
 
-    fn list(&self, filter: &ListFilter) -> BoxFuture<'_, Result<Vec<MessageRecord>, StoreError>> {
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<MessageRecord>, StoreError> {
         let inner = self.lock();
         let limit = filter.limit.clamp(1, 1000);
-        let out = inner
+        Ok(inner
             .messages
             .values()
             .filter(|m| m.account == filter.account)
             .filter(|m| filter.batch_id.is_none() || m.batch_id == filter.batch_id)
             .filter(|m| filter.status.is_none_or(|s| m.status() == s))
             .filter(|m| filter.after_id.as_ref().is_none_or(|a| m.id > *a))
+            .skip(filter.offset)
             .take(limit)
             .cloned()
-            .collect();
-        ready(Ok(out))
+            .collect())
     }
 
-    fn push_webhook(&self, delivery: WebhookDelivery) -> BoxFuture<'_, Result<(), StoreError>> {
-        self.lock().webhooks.insert(delivery.id.clone(), delivery);
-        ready(Ok(()))
+    async fn summary(&self, account: &str) -> Result<Summary, StoreError> {
+        let inner = self.lock();
+        let mut s = Summary::default();
+        for m in inner.messages.values().filter(|m| m.account == account) {
+            *s.by_status.entry(m.status()).or_default() += 1;
+            s.total += 1;
+        }
+        Ok(s)
     }
 
-    fn claim_webhooks(
+    async fn stats(&self) -> Result<QueueStats, StoreError> {
+        let inner = self.lock();
+        Ok(QueueStats {
+            pending: inner.due.len() as u64,
+            oldest_due: inner.due.first().map(|(t, _)| *t),
+            webhooks_pending: inner
+                .webhooks
+                .values()
+                .filter(|d| d.due_at().is_some())
+                .count() as u64,
+        })
+    }
+
+    async fn push_webhooks(&self, deliveries: Vec<WebhookDelivery>) -> Result<(), StoreError> {
+        self.lock().push_webhooks(deliveries);
+        Ok(())
+    }
+
+    async fn claim_webhooks(
         &self,
-        now: u64,
+        now: Timestamp,
         lease_ms: u64,
         limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<WebhookDelivery>, StoreError>> {
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let mut inner = self.lock();
+        let mut due: Vec<(Timestamp, String)> = inner
+            .webhooks
+            .values()
+            .filter_map(|d| d.due_at().filter(|t| *t <= now).map(|t| (t, d.id.clone())))
+            .collect();
+        due.sort();
         let mut out = Vec::new();
-        for d in inner.webhooks.values_mut() {
-            if out.len() >= limit {
-                break;
-            }
-            if d.state == WebhookState::Pending
-                && d.next_attempt_at <= now
-                && d.lease_until.is_none_or(|l| l <= now)
-            {
-                d.lease_until = Some(now + lease_ms);
+        for (_, id) in due.into_iter().take(limit) {
+            if let Some(d) = inner.webhooks.get_mut(&id) {
+                d.lease_until = Some(now.plus_millis(lease_ms));
                 out.push(d.clone());
             }
         }
-        ready(Ok(out))
+        Ok(out)
     }
 
-    fn save_webhook(&self, delivery: &WebhookDelivery) -> BoxFuture<'_, Result<(), StoreError>> {
+    async fn save_webhook(&self, delivery: &WebhookDelivery) -> Result<(), StoreError> {
         self.lock()
             .webhooks
             .insert(delivery.id.clone(), delivery.clone());
-        ready(Ok(()))
+        Ok(())
     }
 
-    fn pending_count(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let n = self
-            .lock()
-            .messages
-            .values()
-            .filter(|m| !m.status().is_terminal() && !m.status().is_sent())
-            .count();
-        ready(Ok(n as u64))
+    async fn get_webhook(&self, id: &str) -> Result<Option<WebhookDelivery>, StoreError> {
+        Ok(self.lock().webhooks.get(id).cloned())
     }
 }

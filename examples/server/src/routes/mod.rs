@@ -1,14 +1,10 @@
 //! The routes, grouped by what they serve.
 
-pub mod account;
 pub mod health;
-pub mod inbound;
 pub mod links;
 pub mod openapi;
 pub mod qr;
-pub mod send;
 pub mod validate;
-pub mod verification;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};

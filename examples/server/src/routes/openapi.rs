@@ -6,7 +6,7 @@ use axum::response::Response;
 use utoipa::OpenApi;
 
 use super::cached_json;
-use crate::error::{ErrorBody, ErrorDetail, SERVER_CODES};
+use crate::error::{ErrorBody, ErrorDetail};
 
 /// The document.
 #[derive(Debug, OpenApi)]
@@ -28,22 +28,26 @@ Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         openapi_json,
         super::health::healthz,
         super::health::readyz,
-        super::account::register,
-        super::account::me,
-        super::account::rotate_key,
-        super::account::put_credentials,
-        super::account::delete_credentials,
-        super::account::verify_credentials,
-        super::account::put_webhook,
-        super::send::send_message,
-        super::send::bulk,
-        super::send::get_message,
-        super::send::list,
-        super::send::cancel,
-        super::inbound::handshake,
-        super::inbound::events,
-        super::verification::issue,
-        super::verification::get_one,
+        crate::send::accounts::register,
+        crate::send::accounts::me,
+        crate::send::accounts::rotate_key,
+        crate::send::accounts::put_credentials,
+        crate::send::accounts::delete_credentials,
+        crate::send::accounts::verify_credentials,
+        crate::send::accounts::put_webhook,
+        crate::send::accounts::delete_webhook,
+        crate::send::messages::send_message,
+        crate::send::messages::bulk,
+        crate::send::messages::get_one,
+        crate::send::messages::list,
+        crate::send::messages::cancel,
+        crate::send::messages::retry,
+        crate::send::messages::summary,
+        crate::send::admin::set_plan,
+        crate::meta::handshake,
+        crate::meta::events,
+        crate::verification::issue,
+        crate::verification::get_one,
     ),
     modifiers(&ApiKeyScheme),
     components(schemas(
@@ -51,10 +55,10 @@ Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         ErrorDetail,
         super::qr::QrFormat,
         super::qr::QrStyle,
-        crate::send_api::SendErrorBody,
-        crate::send_api::FieldError,
-        super::send::MessageView,
-        super::send::TimelineView,
+        crate::error::SendErrorBody,
+        crate::error::FieldError,
+        wa_send::webhook::outgoing::StatusEvent,
+        wa_send::webhook::outgoing::StatusEventData,
     )),
     tags(
         (name = "links", description = "Click-to-chat links"),
@@ -63,7 +67,8 @@ Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         (name = "meta", description = "This document"),
         (name = "health", description = "Probes"),
         (name = "accounts", description = "Accounts, API keys, credentials and webhook targets"),
-        (name = "send", description = "The send API: queue, lifecycle, bulk, idempotency"),
+        (name = "messages", description = "The send API: queue, lifecycle, bulk, idempotency, analytics"),
+        (name = "admin", description = "Operator API (WA_ADMIN_TOKEN)"),
         (name = "verification", description = "Reverse-OTP verification (WhatAuth-compatible)"),
     )
 )]
@@ -86,6 +91,10 @@ impl utoipa::Modify for ApiKeyScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -95,34 +104,9 @@ pub fn document() -> &'static serde_json::Value {
     DOC.get_or_init(|| {
         let mut doc = ApiDoc::openapi();
         let mut text = doc.info.description.take().unwrap_or_default();
-        text.push_str("\n\n## Error codes\n\n| code | status | meaning |\n|---|---|---|\n");
-        for (code, status) in SERVER_CODES.iter().chain(crate::send_api::SEND_API_CODES) {
-            text.push_str(&format!(
-                "| `{code}` | {status} | see the server's error module |\n"
-            ));
-        }
-        let crates = [
-            wa_validate::Error::ALL_CODES,
-            wa_links::Error::ALL_CODES,
-            wa_qr::Error::ALL_CODES,
-        ];
-        for (code, meaning) in crates.iter().flat_map(|c| c.iter()) {
-            let status = if *code == "qr_png_encoding" { 500 } else { 400 };
-            text.push_str(&format!("| `{code}` | {status} | {meaning} |\n"));
-        }
-        let send_codes = wa_send::MessageError::ALL_CODES
-            .iter()
-            .chain(wa_send::DeliveryError::ALL_CODES)
-            .chain(wa_send::SendError::ALL_CODES)
-            .chain(wa_send::WebhookError::ALL_CODES)
-            .chain(wa_send::outbound::OutboundWebhookError::ALL_CODES);
-        for code in send_codes {
-            text.push_str(&format!("| `{code}` | see each operation | wa-send |\n"));
-        }
-        for code in crate::send_api::FIELD_CODES {
-            text.push_str(&format!(
-                "| `{code}` | in `details[]` of `body_invalid` | send API |\n"
-            ));
+        text.push_str("\n\n## Error codes\n\nEvery code of every API with its HTTP status (codes in `details[]` of a `body_invalid` error are marked so).\n\n| code | status | meaning |\n|---|---|---|\n");
+        for (code, status, meaning) in crate::error::all_codes() {
+            text.push_str(&format!("| `{code}` | {} | {meaning} |\n", status.as_u16()));
         }
         doc.info.description = Some(text);
         serde_json::to_value(doc).unwrap_or_default()

@@ -1,33 +1,44 @@
-//! Outbound status webhooks signed per [Standard Webhooks](https://www.standardwebhooks.com/):
-//! `webhook-id` (stable across retries), `webhook-timestamp` (Unix seconds) and
-//! `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, with `whsec_…` secrets.
+//! Webhooks we send to customers: status events and verification callbacks, signed per
+//! [Standard Webhooks](https://www.standardwebhooks.com/): `webhook-id` (stable across
+//! retries), `webhook-timestamp` (Unix seconds) and `webhook-signature: v1,<base64
+//! HMAC-SHA256 of "id.timestamp.body">`, with `whsec_…` secrets.
 //!
-//! | code | meaning |
+//! | item | what it does |
 //! |---|---|
-//! | `webhook_secret_invalid` | the secret is not `whsec_` + base64 |
-//! | `webhook_headers_missing` | a `webhook-*` header is missing |
-//! | `webhook_timestamp_out_of_tolerance` | the timestamp is too old or in the future |
-//! | `webhook_signature_invalid` | no `v1` signature matches |
-//! | `webhook_target_invalid` | the URL is not an absolute http(s) URL |
-//! | `webhook_target_forbidden` | the URL resolves to a private, loopback, link-local or otherwise internal address |
+//! | [`sign`], [`verify`], [`generate_secret`] | the Standard Webhooks signature |
+//! | [`check_target`], [`guarded_client`] | the SSRF guard: at registration, and at connect time on every resolved address |
+//! | [`StatusEvent`] | the `message.status_updated` body |
+//! | [`Deliverer`] | delivery of stored webhooks: concurrent, bounded per account, retried by [`RetryPolicy::webhooks`](crate::RetryPolicy::webhooks) |
+//!
+//! Error codes: [`OutboundWebhookError::ALL_CODES`].
 //!
 //! # Examples
 //! ```
-//! use wa_send::outbound::{generate_secret, sign, verify};
+//! use wa_send::webhook::outgoing::{generate_secret, sign, verify};
 //!
 //! let secret = generate_secret();
 //! let body = br#"{"type":"message.status"}"#;
 //! let signature = sign(&secret, "whd_1", 1_750_000_000, body)?;
 //! verify(&secret, "whd_1", "1750000000", &signature, body, 1_750_000_030, 300)?;
-//! # Ok::<(), wa_send::outbound::OutboundWebhookError>(())
+//! # Ok::<(), wa_send::webhook::outgoing::OutboundWebhookError>(())
 //! ```
 
-use std::net::IpAddr;
+#[cfg(feature = "outbound-webhooks")]
+mod delivery;
+mod event;
+mod target;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+#[cfg(feature = "outbound-webhooks")]
+pub use delivery::Deliverer;
+pub use event::{StatusEvent, StatusEventData, recipient_label};
+#[cfg(feature = "outbound-webhooks")]
+pub use target::guarded_client;
+pub use target::{TargetPolicy, check_target, check_target_syntax};
 
 /// Why signing, verifying or targeting a webhook failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,35 +62,25 @@ pub enum OutboundWebhookError {
     /// The URL resolves to an internal address.
     #[error("webhook URL resolves to a forbidden address ({0})")]
     TargetForbidden(String),
+    /// An `http` URL where `https` is required.
+    #[error("the URL must use https")]
+    TargetInsecure,
 }
 
-impl OutboundWebhookError {
-    /// Every code.
-    pub const ALL_CODES: &'static [&'static str] = &[
-        "webhook_secret_invalid",
-        "webhook_headers_missing",
-        "webhook_timestamp_out_of_tolerance",
-        "webhook_signature_invalid",
-        "webhook_target_invalid",
-        "webhook_target_forbidden",
-    ];
-
-    /// The stable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            OutboundWebhookError::SecretInvalid => "webhook_secret_invalid",
-            OutboundWebhookError::HeadersMissing(_) => "webhook_headers_missing",
-            OutboundWebhookError::TimestampOutOfTolerance => "webhook_timestamp_out_of_tolerance",
-            OutboundWebhookError::SignatureInvalid => "webhook_signature_invalid",
-            OutboundWebhookError::TargetInvalid => "webhook_target_invalid",
-            OutboundWebhookError::TargetForbidden(_) => "webhook_target_forbidden",
-        }
-    }
+wa_validate::error_codes! {
+    OutboundWebhookError;
+    SecretInvalid => "webhook_secret_invalid", "the secret is not `whsec_` + base64";
+    HeadersMissing => "webhook_headers_missing", "a `webhook-*` header is missing";
+    TimestampOutOfTolerance => "webhook_timestamp_out_of_tolerance", "the timestamp is too old or in the future";
+    SignatureInvalid => "webhook_signature_invalid", "no `v1` signature matches";
+    TargetInvalid => "webhook_target_invalid", "the URL is not an absolute http(s) URL";
+    TargetForbidden => "webhook_target_forbidden", "the URL resolves to a private, loopback, link-local or otherwise internal address";
+    TargetInsecure => "webhook_target_insecure", "the URL is `http` where `https` is required";
 }
 
 /// A new `whsec_` secret with 24 random bytes.
 pub fn generate_secret() -> String {
-    let mut key = [0u8; 24];
+    let mut key = [0u8; 32];
     getrandom::fill(&mut key).expect("the OS random generator is available");
     format!("whsec_{}", B64.encode(key))
 }
@@ -170,80 +171,6 @@ pub fn verify(
     Err(OutboundWebhookError::SignatureInvalid)
 }
 
-/// Whether an address must never receive customer webhooks (SSRF guard).
-pub fn is_forbidden_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1])) // carrier-grade NAT
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
-                || o[0] >= 240 // reserved
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_forbidden_ip(IpAddr::V4(v4));
-            }
-            let seg = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (seg[0] & 0xfe00) == 0xfc00 // unique local
-                || (seg[0] & 0xffc0) == 0xfe80 // link-local
-                || (seg[0] == 0x2001 && seg[1] == 0x0db8) // documentation
-                || (seg[0] == 0x0064 && seg[1] == 0xff9b) // NAT64 onto IPv4 (may reach private space)
-        }
-    }
-}
-
-/// Checks a customer webhook URL: absolute http(s), and every address its host resolves to
-/// allowed (unless `allow_private`, for tests on loopback). Returns the host, port and the
-/// addresses to connect to, so the request is pinned to what was checked (no DNS rebinding).
-///
-/// # Errors
-/// `webhook_target_invalid` or `webhook_target_forbidden`.
-pub async fn check_target(
-    url: &str,
-    allow_private: bool,
-) -> Result<(String, Vec<std::net::SocketAddr>), OutboundWebhookError> {
-    let parsed = url::Url::parse(url).map_err(|_| OutboundWebhookError::TargetInvalid)?;
-    if !matches!(parsed.scheme(), "http" | "https")
-        || !parsed.username().is_empty()
-        || parsed.password().is_some()
-    {
-        return Err(OutboundWebhookError::TargetInvalid);
-    }
-    let host = parsed
-        .host_str()
-        .ok_or(OutboundWebhookError::TargetInvalid)?
-        .trim_matches(['[', ']'])
-        .to_owned();
-    let port = parsed
-        .port_or_known_default()
-        .ok_or(OutboundWebhookError::TargetInvalid)?;
-    let addrs: Vec<std::net::SocketAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| OutboundWebhookError::TargetInvalid)?
-            .collect(),
-    };
-    if addrs.is_empty() {
-        return Err(OutboundWebhookError::TargetInvalid);
-    }
-    if !allow_private && let Some(bad) = addrs.iter().find(|a| is_forbidden_ip(a.ip())) {
-        return Err(OutboundWebhookError::TargetForbidden(bad.ip().to_string()));
-    }
-    Ok((host, addrs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,28 +220,5 @@ mod tests {
             sign("nope", "a", 1, b""),
             Err(OutboundWebhookError::SecretInvalid)
         );
-    }
-
-    #[test]
-    fn forbidden_addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-            "::",
-        ] {
-            assert!(is_forbidden_ip(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"] {
-            assert!(!is_forbidden_ip(ip.parse().unwrap()), "{ip}");
-        }
     }
 }

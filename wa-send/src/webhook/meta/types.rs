@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Timestamp;
+
 /// One event from a webhook body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -35,8 +37,8 @@ pub struct InboundMessage {
     pub username: Option<String>,
     /// The sender's profile name.
     pub profile_name: Option<String>,
-    /// Unix seconds.
-    pub timestamp: u64,
+    /// When the user sent it (Meta gives whole seconds).
+    pub timestamp: Timestamp,
     /// The receiving number's phone number id.
     pub phone_number_id: Option<String>,
     /// The receiving number as displayed.
@@ -223,8 +225,8 @@ pub struct StatusUpdate {
     pub message_id: String,
     /// The new status.
     pub status: MessageStatus,
-    /// Unix seconds.
-    pub timestamp: u64,
+    /// When the status changed (Meta gives whole seconds).
+    pub timestamp: Timestamp,
     /// The recipient's WhatsApp id.
     pub recipient_id: Option<String>,
     /// The recipient's BSUID, when given.
@@ -243,7 +245,7 @@ pub struct StatusUpdate {
 
 impl StatusUpdate {
     /// A bare status.
-    pub fn new(message_id: impl Into<String>, status: MessageStatus, timestamp: u64) -> Self {
+    pub fn new(message_id: impl Into<String>, status: MessageStatus, timestamp: Timestamp) -> Self {
         StatusUpdate {
             message_id: message_id.into(),
             status,

@@ -1,0 +1,163 @@
+//! Wiring: one database for everything, the accounts, the dispatcher and its routing, the
+//! send state, and the background tasks. `main` and the tests start the server through
+//! [`build`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::mpsc;
+use wa_send::queue::{Database, SqlStore, WebhookDelivery};
+use wa_send::{DispatchConfig, Dispatcher, StatusUpdate, SystemClock};
+
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::send::routing::{BackendSettings, Routing};
+use crate::send::{BulkCaps, SendState, auth};
+use crate::state::AppState;
+use crate::storage::{Accounts, Seen};
+
+/// The built server: its state, and the feeds its background tasks consume.
+#[derive(Debug)]
+pub struct Server {
+    /// The state every route shares.
+    pub state: AppState,
+    statuses: Option<mpsc::UnboundedReceiver<StatusUpdate>>,
+    finished: Option<mpsc::UnboundedReceiver<WebhookDelivery>>,
+}
+
+fn dispatch_config(config: &Config) -> DispatchConfig {
+    let mut dc = DispatchConfig::default();
+    dc.rate_per_second = Some(config.dispatch_rate);
+    dc.bulk_cap = config
+        .bulk_cap_enterprise
+        .max(config.bulk_cap_pro)
+        .max(config.bulk_cap_basic)
+        .max(config.bulk_cap_free)
+        .max(1);
+    dc.allow_private_webhook_targets = config.allow_private_targets;
+    dc.webhook_retry.base = Duration::from_millis(config.webhook_retry_ms.max(1));
+    dc.reconcile_window_ms = config.reconcile_ms;
+    dc.concurrency = usize::try_from(config.dispatch_concurrency).unwrap_or(256);
+    dc
+}
+
+/// Opens the database named by the configuration (running every migration), and builds
+/// the accounts, the dispatcher and the routes' state.
+///
+/// # Errors
+/// When the database cannot be opened or migrated, or the secret key is malformed.
+pub async fn build(config: Config) -> Result<Server, String> {
+    let config = Arc::new(config);
+    let secrets = SecretBox::new(config.secret_key.as_deref())?;
+    if !secrets.is_encrypting() {
+        tracing::warn!("WA_SECRET_KEY is not set: provider credentials are stored unencrypted");
+    }
+    let db = Database::open(&config.database)
+        .await
+        .map_err(|e| format!("database {}: {e}", config.database))?;
+    let store = SqlStore::open(db.clone())
+        .await
+        .map_err(|e| format!("queue migrations: {e}"))?;
+    crate::storage::migrate(&db)
+        .await
+        .map_err(|e| format!("server migrations: {e}"))?;
+    let accounts = Accounts::new(db.clone(), secrets);
+    let (status_tx, status_rx) = mpsc::unbounded_channel();
+    let dry_run: wa_send::SharedBackend =
+        Arc::new(wa_send::DryRunBackend::new().on_status(move |s| {
+            let _ = status_tx.send(s);
+        }));
+    let settings = BackendSettings {
+        graph_base_url: config.graph_base_url.clone(),
+        graph_version: config.graph_version.clone(),
+        wsapi_base_url: config.wsapi_base_url.clone(),
+    };
+    let routing = Arc::new(Routing::new(accounts.clone(), settings, dry_run));
+    let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+    routing.on_finished(move |d| {
+        let _ = finished_tx.send(d);
+    });
+    let dispatcher = Dispatcher::new(
+        Arc::new(store),
+        routing.clone(),
+        Arc::new(SystemClock),
+        dispatch_config(&config),
+    )
+    .map_err(|e| e.to_string())?
+    .with_webhooks(routing.clone());
+    let send = Arc::new(SendState {
+        accounts,
+        dispatcher: Arc::new(dispatcher),
+        seen: Seen::new(db),
+        routing,
+        limits: auth::Limits::new(config.plan_limit_multiplier),
+        bulk_caps: BulkCaps {
+            free: config.bulk_cap_free.min(config.bulk_cap_basic),
+            basic: config.bulk_cap_basic,
+            pro: config.bulk_cap_pro,
+            enterprise: config.bulk_cap_enterprise,
+        },
+        config: config.clone(),
+        verification: Default::default(),
+    });
+    Ok(Server {
+        state: AppState::new(config, send),
+        statuses: Some(status_rx),
+        finished: Some(finished_rx),
+    })
+}
+
+impl Server {
+    /// The HTTP application.
+    pub fn router(&self) -> Router {
+        crate::app(self.state.clone())
+    }
+
+    /// The send side.
+    pub fn send(&self) -> &Arc<SendState> {
+        &self.state.send
+    }
+
+    /// Starts the background work: the dispatcher (sends and webhook deliveries), the
+    /// dry-run backend's synthetic statuses, verification callbacks' outcomes, and hourly
+    /// housekeeping. Returns when `shutdown` completes and the dispatcher has drained.
+    pub async fn run_background(&mut self, shutdown: impl Future<Output = ()> + Send) {
+        let send = self.state.send.clone();
+        let mut tasks = Vec::new();
+        if let Some(mut rx) = self.statuses.take() {
+            let d = send.dispatcher.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some(update) = rx.recv().await {
+                    if let Err(e) = d.apply_status(&update).await {
+                        tracing::warn!(code = e.code(), "could not apply a dry-run status");
+                    }
+                }
+            }));
+        }
+        if let Some(mut rx) = self.finished.take() {
+            let s = send.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some(d) = rx.recv().await {
+                    crate::verification::callback_finished(s.clone(), d).await;
+                }
+            }));
+        }
+        let state = self.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                state.retain_recent();
+                if let Err(e) = state.send.seen.prune(state.send.now()).await {
+                    tracing::warn!(code = e.code(), "pruning handled webhook ids failed");
+                }
+            }
+        }));
+        let poll = Duration::from_millis(self.state.config.poll_ms.max(10));
+        send.dispatcher.clone().run(poll, shutdown).await;
+        for t in tasks {
+            t.abort();
+        }
+    }
+}

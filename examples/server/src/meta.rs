@@ -1,0 +1,151 @@
+//! `GET|POST /webhooks/whatsapp`: Meta's subscription handshake, the signature checked on
+//! the raw bytes, each event handled once (Meta redelivers: message and status ids are
+//! remembered in the database), statuses applied to messages, inbound messages routed to
+//! verification.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use wa_send::webhook::meta::{self, WebhookEvent};
+
+use crate::error::{ApiError, SendApiError, SendErrorBody};
+use crate::send::SendState;
+
+/// Meta's webhook routes.
+pub fn router(send: Arc<SendState>) -> Router {
+    Router::new()
+        .route("/webhooks/whatsapp", get(handshake).post(events))
+        .layer(DefaultBodyLimit::max(4 * 1024 * 1024))
+        .with_state(send)
+}
+
+fn not_configured() -> SendApiError {
+    ApiError::new(
+        "meta_webhook_not_configured",
+        "start the server with --meta-app-secret and --meta-verify-token",
+    )
+}
+
+/// Meta's subscription check: echoes `hub.challenge` when the token matches.
+#[utoipa::path(
+    get, path = "/webhooks/whatsapp", tag = "meta", operation_id = "metaHandshake",
+    params(
+        ("hub.mode" = String, Query, description = "`subscribe`"),
+        ("hub.verify_token" = String, Query, description = "The server's verify token"),
+        ("hub.challenge" = String, Query, description = "Echoed back"),
+    ),
+    responses(
+        (status = 200, description = "The challenge", body = String, content_type = "text/plain"),
+        (status = 403, description = "`webhook_mode_invalid`, `webhook_verify_token_mismatch`, `webhook_challenge_invalid`", body = SendErrorBody),
+        (status = 503, description = "`meta_webhook_not_configured`", body = SendErrorBody),
+    ),
+    security(())
+)]
+pub async fn handshake(
+    State(send): State<Arc<SendState>>,
+    uri: Uri,
+) -> Result<String, SendApiError> {
+    let token = send
+        .config
+        .meta_verify_token
+        .as_deref()
+        .ok_or_else(not_configured)?;
+    Ok(meta::verify_handshake_query(
+        uri.query().unwrap_or(""),
+        token,
+    )?)
+}
+
+/// What a webhook call did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventsHandled {
+    /// Statuses applied.
+    pub statuses: usize,
+    /// Inbound messages handled.
+    pub messages: usize,
+    /// Events seen before (redeliveries), skipped.
+    pub duplicates: usize,
+}
+
+fn event_id(event: &WebhookEvent) -> Option<String> {
+    match event {
+        WebhookEvent::Status(s) => Some(format!("status:{}:{}", s.message_id, s.status.as_str())),
+        WebhookEvent::Message(m) => Some(format!("message:{}", m.id)),
+        _ => None,
+    }
+}
+
+/// Meta's events: signed (`X-Hub-Signature-256` over the raw body), each handled once.
+#[utoipa::path(
+    post, path = "/webhooks/whatsapp", tag = "meta", operation_id = "metaEvents",
+    request_body(content = Object, description = "Meta's webhook payload, signed"),
+    responses(
+        (status = 200, description = "Handled", body = inline(crate::send::dto::Envelope<EventsHandled>)),
+        (status = 400, description = "`webhook_payload_malformed`", body = SendErrorBody),
+        (status = 401, description = "`webhook_signature_missing`, `webhook_signature_malformed`, `webhook_signature_mismatch`", body = SendErrorBody),
+        (status = 503, description = "`meta_webhook_not_configured`", body = SendErrorBody),
+    ),
+    security(())
+)]
+pub async fn events(
+    State(send): State<Arc<SendState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, SendApiError> {
+    let secret = send
+        .config
+        .meta_app_secret
+        .as_deref()
+        .ok_or_else(not_configured)?;
+    let sig = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    meta::verify_signature(&body, sig, secret.as_bytes())?;
+    let events = meta::parse(&body)?;
+    let mut done = EventsHandled {
+        statuses: 0,
+        messages: 0,
+        duplicates: 0,
+    };
+    for event in &events {
+        let Some(id) = event_id(event) else { continue };
+        if !send.seen.first_time(&id, send.now()).await? {
+            done.duplicates += 1;
+            continue;
+        }
+        let handled = match event {
+            WebhookEvent::Status(s) => {
+                done.statuses += 1;
+                send.dispatcher
+                    .apply_status(s)
+                    .await
+                    .map(drop)
+                    .map_err(SendApiError::from)
+            }
+            WebhookEvent::Message(m) => {
+                done.messages += 1;
+                crate::verification::inbound(&send, m).await
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = handled {
+            // Not handled: let Meta's redelivery handle it again.
+            let _ = send.seen.forget(&id).await;
+            return Err(e);
+        }
+    }
+    Ok((
+        StatusCode::OK,
+        axum::Json(crate::send::dto::Envelope {
+            success: true,
+            data: done,
+        }),
+    )
+        .into_response())
+}
