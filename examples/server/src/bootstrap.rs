@@ -38,6 +38,7 @@ fn dispatch_config(config: &Config) -> DispatchConfig {
     dc.allow_private_webhook_targets = config.allow_private_targets;
     dc.webhook_retry.base = Duration::from_millis(config.webhook_retry_ms.max(1));
     dc.reconcile_window_ms = config.reconcile_ms;
+    dc.lease_ms = config.lease_ms;
     dc.concurrency = usize::try_from(config.dispatch_concurrency).unwrap_or(256);
     dc
 }

@@ -121,6 +121,11 @@ pub struct Config {
     #[arg(long, env = "WA_RECONCILE_MS", default_value_t = 600_000)]
     pub reconcile_ms: u64,
 
+    /// How long a claimed message is leased to its sender, in milliseconds (longer than a
+    /// send takes; after it, the send's outcome counts as unknown).
+    #[arg(long, env = "WA_LEASE_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1000..))]
+    pub lease_ms: u64,
+
     /// Sends in flight at once.
     #[arg(long, env = "WA_DISPATCH_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub dispatch_concurrency: u64,

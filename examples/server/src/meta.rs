@@ -73,14 +73,6 @@ pub struct EventsHandled {
     pub duplicates: usize,
 }
 
-fn event_id(event: &WebhookEvent) -> Option<String> {
-    match event {
-        WebhookEvent::Status(s) => Some(format!("status:{}:{}", s.message_id, s.status.as_str())),
-        WebhookEvent::Message(m) => Some(format!("message:{}", m.id)),
-        _ => None,
-    }
-}
-
 /// Meta's events: signed (`X-Hub-Signature-256` over the raw body), each handled once.
 #[utoipa::path(
     post, path = "/webhooks/whatsapp", tag = "meta", operation_id = "metaEvents",
@@ -114,30 +106,34 @@ pub async fn events(
         duplicates: 0,
     };
     for event in &events {
-        let Some(id) = event_id(event) else { continue };
-        if !send.seen.first_time(&id, send.now()).await? {
-            done.duplicates += 1;
-            continue;
-        }
-        let handled = match event {
+        match event {
+            // Statuses apply idempotently (the lifecycle only moves forward): apply, then
+            // remember the id, so a crash in between cannot drop a redelivered status.
             WebhookEvent::Status(s) => {
+                let id = format!("status:{}:{}", s.message_id, s.status.as_str());
+                if send.seen.contains(&id).await? {
+                    done.duplicates += 1;
+                    continue;
+                }
+                send.dispatcher.apply_status(s).await?;
+                send.seen.first_time(&id, send.now()).await?;
                 done.statuses += 1;
-                send.dispatcher
-                    .apply_status(s)
-                    .await
-                    .map(drop)
-                    .map_err(SendApiError::from)
             }
+            // An inbound message is claimed first (two replicas may get one redelivery), and
+            // forgotten again if handling it fails, so Meta's redelivery retries it.
             WebhookEvent::Message(m) => {
+                let id = format!("message:{}", m.id);
+                if !send.seen.first_time(&id, send.now()).await? {
+                    done.duplicates += 1;
+                    continue;
+                }
+                if let Err(e) = crate::verification::inbound(&send, m).await {
+                    let _ = send.seen.forget(&id).await;
+                    return Err(e);
+                }
                 done.messages += 1;
-                crate::verification::inbound(&send, m).await
             }
-            _ => Ok(()),
-        };
-        if let Err(e) = handled {
-            // Not handled: let Meta's redelivery handle it again.
-            let _ = send.seen.forget(&id).await;
-            return Err(e);
+            _ => {}
         }
     }
     Ok((

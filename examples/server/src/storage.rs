@@ -552,6 +552,26 @@ impl Seen {
             .await
     }
 
+    /// Whether `id` was handled before.
+    ///
+    /// # Errors
+    /// `store_failed`.
+    pub async fn contains(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.db
+            .read(move |c| {
+                Box::pin(async move {
+                    Ok(c.fetch_optional(
+                        "SELECT 1 FROM wa_inbound_seen WHERE id = $1",
+                        &[id.as_str().into()],
+                    )
+                    .await?
+                    .is_some())
+                })
+            })
+            .await
+    }
+
     /// Forgets `id` (its handling failed: a redelivery must handle it again).
     ///
     /// # Errors

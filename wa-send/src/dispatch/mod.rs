@@ -138,7 +138,7 @@ pub struct DispatchConfig {
     /// Sends in flight at once (the run loop keeps this many going). Default 256.
     pub concurrency: usize,
     /// Sends in flight at once for one account, so one account's slow upstream cannot
-    /// hold every worker. Default 64.
+    /// hold every slot. Default 128.
     pub per_account_concurrency: usize,
     /// Messages per second per sending account (`None`: unpaced). Default 80, at most 1 000.
     pub rate_per_second: Option<u32>,
@@ -185,7 +185,7 @@ impl Default for DispatchConfig {
             lease_ms: 60_000,
             batch_size: 64,
             concurrency: 256,
-            per_account_concurrency: 64,
+            per_account_concurrency: 128,
             rate_per_second: Some(80),
             pair_limit: Some((6_000, 45)),
             breaker_threshold: 5,

@@ -83,8 +83,9 @@ impl Dispatcher {
             Admission::Save(Vec::new())
         };
         if busy >= self.config.per_account_concurrency {
-            // The account's sends are slow: let other accounts' messages go first.
-            return defer(r, now.plus_millis(1_000));
+            // The account has its share of sends in flight: move the message behind every
+            // message due now, so other accounts' messages go first.
+            return defer(r, now.plus_millis(1));
         }
         let probe = match gate.breakers.entry(account.clone()).or_default().allow(now) {
             Breaking::Wait(until) => return defer(r, until),

@@ -129,7 +129,7 @@ impl QueueStore for MemoryStore {
             .due
             .iter()
             .take_while(|(t, _)| *t <= now)
-            .take(limit.saturating_mul(4))
+            .take(limit.saturating_mul(2))
             .map(|(_, id)| id.clone())
             .collect();
         let mut out = Vec::new();

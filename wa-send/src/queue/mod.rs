@@ -494,7 +494,7 @@ pub trait QueueStore: Send + Sync + fmt::Debug {
         key_cutoff: Timestamp,
     ) -> Result<BatchInserted, StoreError>;
 
-    /// Looks at up to `4 × limit` records due at `now` ([`MessageRecord::is_due`]), oldest
+    /// Looks at up to `2 × limit` records due at `now` ([`MessageRecord::is_due`]), oldest
     /// first, and applies `admit` to each in one transaction: at most `limit` are leased
     /// for `lease_ms` and returned ([`Admission::Send`]); others are saved as changed or
     /// left alone. A record is handed to one claimer at a time.

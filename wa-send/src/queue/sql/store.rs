@@ -419,7 +419,7 @@ impl QueueStore for SqlStore {
                         Engine::Sqlite => CLAIM,
                     };
                     let rows = c
-                        .fetch_all(sql, &[now.into(), limit.saturating_mul(4).into()])
+                        .fetch_all(sql, &[now.into(), limit.saturating_mul(2).into()])
                         .await?;
                     let mut out = Vec::with_capacity(limit.min(rows.len()));
                     for row in rows {

@@ -65,6 +65,9 @@ pub enum OutboundWebhookError {
     /// An `http` URL where `https` is required.
     #[error("the URL must use https")]
     TargetInsecure,
+    /// The URL's host does not resolve.
+    #[error("the URL's host does not resolve to an address")]
+    TargetUnresolvable,
 }
 
 wa_validate::error_codes! {
@@ -76,6 +79,7 @@ wa_validate::error_codes! {
     TargetInvalid => "webhook_target_invalid", "the URL is not an absolute http(s) URL";
     TargetForbidden => "webhook_target_forbidden", "the URL resolves to a private, loopback, link-local or otherwise internal address";
     TargetInsecure => "webhook_target_insecure", "the URL is `http` where `https` is required";
+    TargetUnresolvable => "webhook_target_unresolvable", "the URL's host does not resolve";
 }
 
 /// A new `whsec_` secret with 24 random bytes.

@@ -96,7 +96,8 @@ fn allowed(ip: IpAddr, policy: TargetPolicy) -> Result<(), OutboundWebhookError>
 /// resolves to is forbidden. Returns the addresses.
 ///
 /// # Errors
-/// As [`check_target_syntax`], and `webhook_target_invalid` when the host does not resolve.
+/// As [`check_target_syntax`], and `webhook_target_unresolvable` when the host does not
+/// resolve.
 pub async fn check_target(
     url: &str,
     policy: TargetPolicy,
@@ -106,11 +107,11 @@ pub async fn check_target(
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => tokio::net::lookup_host((host.as_str(), port))
             .await
-            .map_err(|_| OutboundWebhookError::TargetInvalid)?
+            .map_err(|_| OutboundWebhookError::TargetUnresolvable)?
             .collect(),
     };
     if addrs.is_empty() {
-        return Err(OutboundWebhookError::TargetInvalid);
+        return Err(OutboundWebhookError::TargetUnresolvable);
     }
     for a in &addrs {
         allowed(a.ip(), policy)?;
