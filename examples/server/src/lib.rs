@@ -22,6 +22,7 @@ pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod meta;
+pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod send;
@@ -108,7 +109,8 @@ fn link_api(state: AppState) -> Router {
         ));
     let probes = Router::new()
         .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz));
+        .route("/readyz", get(metrics::readyz))
+        .route("/metrics", get(metrics::metrics_text));
     json.merge(qr).merge(probes).with_state(state)
 }
 
@@ -153,6 +155,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(middleware::etag))
+        .layer(axum::middleware::from_fn(metrics::access))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

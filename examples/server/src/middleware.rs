@@ -85,6 +85,7 @@ async fn limited(state: &AppState, limit: &Arc<Limit>, req: Request, next: Next)
             )
         }
         Err(not_until) => {
+            crate::metrics::rate_limited(limit.name);
             let wait = retry_after_secs(&not_until);
             let mut resp = ApiError::new(
                 "rate_limited",

@@ -23,6 +23,8 @@ pub type IpLimiter =
 /// One rate-limited class of endpoints.
 #[derive(Debug)]
 pub struct Limit {
+    /// The limit's name in metrics (`ip_json`, `ip_qr`, `register`).
+    pub name: &'static str,
     /// Requests per minute.
     pub per_minute: u32,
     /// The limiter (GCRA, from `governor`).
@@ -30,10 +32,11 @@ pub struct Limit {
 }
 
 impl Limit {
-    /// A limit of `per_minute` requests per minute per IP.
-    pub fn new(per_minute: u32) -> Self {
+    /// A limit named `name` of `per_minute` requests per minute per IP.
+    pub fn new(name: &'static str, per_minute: u32) -> Self {
         let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Limit {
+            name,
             per_minute: n.get(),
             limiter: RateLimiter::keyed(Quota::per_minute(n))
                 .with_middleware::<StateInformationMiddleware>(),
@@ -74,8 +77,8 @@ impl AppState {
             NonZeroUsize::new(config.qr_cache_entries.max(1)).unwrap_or(NonZeroUsize::MIN);
         AppState {
             public_base: config.public_base().into(),
-            json_limit: Arc::new(Limit::new(config.rate_limit_json)),
-            qr_limit: Arc::new(Limit::new(config.rate_limit_qr)),
+            json_limit: Arc::new(Limit::new("ip_json", config.rate_limit_json)),
+            qr_limit: Arc::new(Limit::new("ip_qr", config.rate_limit_qr)),
             send,
             qr_cache: Arc::new(Mutex::new(LruCache::new(entries))),
             qr_renders: Arc::new(AtomicU64::new(0)),

@@ -56,7 +56,7 @@ impl Limits {
             .collect();
         Limits {
             plans,
-            register: Limit::new(5),
+            register: Limit::new("register", 5),
         }
     }
 
@@ -122,6 +122,7 @@ pub async fn authenticate(
             return resp;
         }
         Err(not_until) => {
+            crate::metrics::rate_limited("plan");
             let secs = retry_after_secs(&not_until);
             let mut resp = SendApiError::new(
                 "rate_limited",
@@ -161,6 +162,7 @@ pub async fn register_limit(
     match send.limits.register.limiter.check_key(&ip) {
         Ok(_) => next.run(req).await,
         Err(not_until) => {
+            crate::metrics::rate_limited("register");
             let secs = retry_after_secs(&not_until);
             ApiError::<crate::error::SendApi>::new(
                 "rate_limited",

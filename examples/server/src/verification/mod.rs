@@ -212,6 +212,7 @@ pub async fn inbound(
     };
     let outcome = verifier.handle_inbound(&inbound)?;
     tracing::info!(outcome = outcome.kind(), "verification message");
+    crate::metrics::verification(outcome.kind());
     // With a callback the reply waits for its result (response_message when delivered,
     // failure_message when given up); otherwise it goes at once.
     if let wa_verify::Outcome::Validated {
