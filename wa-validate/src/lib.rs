@@ -15,6 +15,8 @@ pub mod username;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 mod serde_impl;
+#[cfg(feature = "serde")]
+pub use serde_impl::trusted_recipient;
 
 pub use bsuid::Bsuid;
 pub use error::{Error, Result};

@@ -33,6 +33,8 @@ use crate::error::{Error, Result};
 const MAX_INPUT_CHARS: usize = 64;
 /// E.164 allows at most 15 digits including the country code.
 const MAX_E164_DIGITS: usize = 15;
+/// The shortest `wa_id` accepted: a country code and the shortest national numbers.
+const MIN_WA_ID_DIGITS: usize = 7;
 
 /// A validated phone number.
 ///
@@ -131,6 +133,62 @@ impl Phone {
     /// ```
     pub fn parse(input: &str) -> Result<Phone> {
         PhoneOptions::new().parse(input)
+    }
+
+    /// A WhatsApp `wa_id` (the sender id in Meta's webhooks): WhatsApp itself vouches for
+    /// the number, so it is accepted whenever it is 7–15 ASCII digits (an optional `+`
+    /// first) behind an assigned country calling code, whatever libphonenumber's number
+    /// ranges say about it. [`Phone::is_valid`] tells whether the ranges agree.
+    ///
+    /// # Errors
+    /// `phone_not_a_number` (not digits), `phone_too_short`, `phone_too_long`,
+    /// `phone_invalid_country_code`.
+    ///
+    /// # Examples
+    /// ```
+    /// use wa_validate::Phone;
+    /// // WhatAuth's own example sender, outside Chile's assigned ranges:
+    /// assert!(Phone::parse("+56911111111").is_err());
+    /// let p = Phone::from_wa_id("56911111111")?;
+    /// assert_eq!((p.e164(), p.country_code(), p.is_valid()), ("+56911111111", 56, false));
+    /// assert_eq!(Phone::from_wa_id("14155552671")?.region(), Some("US"));
+    /// assert_eq!(Phone::from_wa_id("12345").unwrap_err().code(), "phone_too_short");
+    /// # Ok::<(), wa_validate::Error>(())
+    /// ```
+    pub fn from_wa_id(wa_id: &str) -> Result<Phone> {
+        let d = wa_id.strip_prefix('+').unwrap_or(wa_id);
+        if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::PhoneNotANumber);
+        }
+        if d.len() < MIN_WA_ID_DIGITS {
+            return Err(Error::PhoneTooShort);
+        }
+        if d.len() > MAX_E164_DIGITS {
+            return Err(Error::PhoneTooLong);
+        }
+        if let Ok(p) = PhoneOptions::new()
+            .accept_possible(true)
+            .parse(&format!("+{d}"))
+            && p.digits() == d
+        {
+            return Ok(p);
+        }
+        let (country_code, region) = (1..=3)
+            .find_map(|n| {
+                let cc: u16 = d[..n].parse().ok()?;
+                let region = PHONE_NUMBER_UTIL.get_region_for_country_code(i32::from(cc))?;
+                Some((cc, region))
+            })
+            .ok_or(Error::PhoneInvalidCountryCode)?;
+        let cc_len = country_code.to_string().len();
+        Ok(Phone {
+            e164: format!("+{d}"),
+            country_code,
+            national_start: u8::try_from(1 + cc_len).unwrap_or(u8::MAX),
+            region: Some(region_bytes(region)),
+            number_type: OnceLock::new(),
+            valid: false,
+        })
     }
 
     /// Parses a number that may be written nationally, in `region`'s numbering plan

@@ -55,6 +55,32 @@ impl Recipient {
         Phone::parse(s).map(Recipient::Phone)
     }
 
+    /// Reads a recipient this program wrote itself (a stored message) or WhatsApp
+    /// reported: a `+digits` number is taken as WhatsApp vouches for it
+    /// ([`Phone::from_wa_id`]), so a number accepted once still reads after the numbering
+    /// metadata changes; other forms parse as in [`Recipient::parse`].
+    ///
+    /// # Errors
+    /// As [`Phone::from_wa_id`] and [`Recipient::parse`].
+    ///
+    /// # Examples
+    /// ```
+    /// use wa_validate::Recipient;
+    /// assert!(Recipient::parse("+56911111111").is_err());
+    /// assert_eq!(Recipient::parse_trusted("+56911111111")?.to_string(), "+56911111111");
+    /// assert!(Recipient::parse_trusted("US.13491208655302741918").is_ok());
+    /// # Ok::<(), wa_validate::Error>(())
+    /// ```
+    pub fn parse_trusted(input: &str) -> Result<Recipient> {
+        let s = input.trim();
+        match s.strip_prefix('+') {
+            Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => {
+                Phone::from_wa_id(d).map(Recipient::Phone)
+            }
+            _ => Recipient::parse(s),
+        }
+    }
+
     /// The phone number, if this recipient is one (or a phone-user JID is not: use
     /// [`Recipient::phone_digits`] for that).
     pub fn as_phone(&self) -> Option<&Phone> {

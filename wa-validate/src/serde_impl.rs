@@ -49,3 +49,14 @@ string_serde! {
     Bsuid => "a BSUID (CC.id)",
     Recipient => "a phone number, BSUID or JID",
 }
+
+/// `#[serde(deserialize_with = "wa_validate::trusted_recipient")]`: reads a stored
+/// [`Recipient`] with [`Recipient::parse_trusted`] (for data this program wrote, which must
+/// keep reading after a metadata update).
+///
+/// # Errors
+/// When the string is no recipient at all.
+pub fn trusted_recipient<'de, D: Deserializer<'de>>(d: D) -> Result<Recipient, D::Error> {
+    let s = String::deserialize(d)?;
+    Recipient::parse_trusted(&s).map_err(|e| de::Error::custom(format_args!("{}: {e}", e.code())))
+}

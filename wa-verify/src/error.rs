@@ -1,20 +1,6 @@
 //! The error type of `wa-verify`, with stable machine-readable codes.
 //!
-//! | code | meaning |
-//! |---|---|
-//! | `verify_expiry_too_short` | `expires_at` below 1 minute |
-//! | `verify_expiry_too_long` | `expires_at` above the application's maximum (default 10 minutes) |
-//! | `verify_callback_url_invalid` | `callback_url` is not an absolute http(s) URL |
-//! | `verify_callback_url_insecure` | `callback_url` is `http://` and insecure callbacks are not allowed |
-//! | `verify_authorized_number_invalid` | an entry of `authorized_numbers` is not a valid phone number |
-//! | `verify_message_too_long` | a message text is longer than 1,024 characters |
-//! | `verify_code_format` | a code length or alphabet the generator cannot use |
-//! | `verify_code_space_exhausted` | no unused code could be found (the code space is too small) |
-//! | `verify_rng_failed` | the random number generator failed |
-//! | `verify_rate_limited` | too many verifications for this number or application; retry later |
-//! | `verify_not_found` | no verification with this id |
-//! | `verify_not_pending` | the verification is no longer `requested` |
-//! | `verify_store_failed` | the verification store reported an error |
+//! Every code and its meaning is listed in [`Error::ALL_CODES`].
 
 use std::time::Duration;
 
@@ -40,6 +26,10 @@ pub enum Error {
     /// `http://` while insecure callbacks are off.
     #[error("callback_url must use https")]
     CallbackUrlInsecure,
+    /// A loopback, private, link-local or otherwise non-public host (an IP literal or
+    /// `localhost`), while private callbacks are not allowed.
+    #[error("callback_url must name a public host")]
+    CallbackUrlPrivate,
     /// An authorized number failed phone validation.
     #[error("authorized_numbers[{index}] is not a valid phone number ({})", source.code())]
     AuthorizedNumberInvalid {
@@ -84,58 +74,26 @@ pub enum Error {
     Store(String),
 }
 
-impl Error {
-    /// Every code, with a one-line description.
-    pub const ALL_CODES: &'static [(&'static str, &'static str)] = &[
-        ("verify_expiry_too_short", "expires_at below 1 minute"),
-        ("verify_expiry_too_long", "expires_at above the maximum"),
-        (
-            "verify_callback_url_invalid",
-            "callback_url is not an absolute http(s) URL",
-        ),
-        (
-            "verify_callback_url_insecure",
-            "callback_url is http:// and insecure callbacks are off",
-        ),
-        (
-            "verify_authorized_number_invalid",
-            "an authorized number is not a valid phone number",
-        ),
-        ("verify_message_too_long", "a message text is too long"),
-        ("verify_code_format", "an unusable code length or alphabet"),
-        (
-            "verify_code_space_exhausted",
-            "no unused code could be found",
-        ),
-        ("verify_rng_failed", "the random number generator failed"),
-        ("verify_rate_limited", "too many verifications; retry later"),
-        ("verify_not_found", "no verification with this id"),
-        (
-            "verify_not_pending",
-            "the verification is no longer requested",
-        ),
-        (
-            "verify_store_failed",
-            "the verification store reported an error",
-        ),
-    ];
+wa_validate::error_codes! {
+    Error;
+    ExpiryTooShort => "verify_expiry_too_short", "expires_at below 1 minute";
+    ExpiryTooLong => "verify_expiry_too_long", "expires_at above the maximum";
+    CallbackUrlInvalid => "verify_callback_url_invalid", "callback_url is not an absolute http(s) URL";
+    CallbackUrlInsecure => "verify_callback_url_insecure", "callback_url is http:// and insecure callbacks are off";
+    CallbackUrlPrivate => "verify_callback_url_private", "callback_url names a non-public host";
+    AuthorizedNumberInvalid => "verify_authorized_number_invalid", "an authorized number is not a valid phone number";
+    MessageTooLong => "verify_message_too_long", "a message text is too long";
+    CodeFormat => "verify_code_format", "an unusable code length or alphabet";
+    CodeSpaceExhausted => "verify_code_space_exhausted", "no unused code could be found";
+    RngFailed => "verify_rng_failed", "the random number generator failed";
+    RateLimited => "verify_rate_limited", "too many verifications; retry later";
+    NotFound => "verify_not_found", "no verification with this id";
+    NotPending => "verify_not_pending", "the verification is no longer requested";
+    Store => "verify_store_failed", "the verification store reported an error";
+}
 
-    /// The stable snake_case code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::ExpiryTooShort => "verify_expiry_too_short",
-            Error::ExpiryTooLong { .. } => "verify_expiry_too_long",
-            Error::CallbackUrlInvalid => "verify_callback_url_invalid",
-            Error::CallbackUrlInsecure => "verify_callback_url_insecure",
-            Error::AuthorizedNumberInvalid { .. } => "verify_authorized_number_invalid",
-            Error::MessageTooLong { .. } => "verify_message_too_long",
-            Error::CodeFormat => "verify_code_format",
-            Error::CodeSpaceExhausted => "verify_code_space_exhausted",
-            Error::RngFailed => "verify_rng_failed",
-            Error::RateLimited { .. } => "verify_rate_limited",
-            Error::NotFound => "verify_not_found",
-            Error::NotPending => "verify_not_pending",
-            Error::Store(_) => "verify_store_failed",
-        }
+impl From<crate::store::StoreError> for Error {
+    fn from(e: crate::store::StoreError) -> Self {
+        Error::Store(e.to_string())
     }
 }

@@ -2,12 +2,16 @@
 
 mod code;
 pub mod error;
-mod limiter;
 mod model;
 mod seams;
 mod store;
+mod stored;
+pub mod testing;
 mod verifier;
 
+/// The attribute [`VerificationStore`] implementations need (re-exported so implementers
+/// use the same version).
+pub use async_trait::async_trait;
 pub use code::{CLOSE, CodeFormat, OPEN, codes_equal, extract_codes, message_text};
 pub use error::{Error, Result};
 pub use model::{
@@ -16,4 +20,4 @@ pub use model::{
 };
 pub use seams::{Clock, CodeRng, ManualClock, OsRng, RngError, SeededRng, SystemClock};
 pub use store::{MemoryStore, StoreError, VerificationStore};
-pub use verifier::Verifier;
+pub use verifier::{Verifier, expire_due};

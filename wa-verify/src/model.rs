@@ -1,9 +1,10 @@
 //! Configuration, requests, verification records and the JSON shapes of the
 //! WhatAuth-compatible API.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+pub use wa_validate::time::Timestamp;
 use wa_validate::{Phone, Recipient};
 
 use crate::code::CodeFormat;
@@ -12,7 +13,7 @@ use crate::code::CodeFormat;
 pub const MAX_MESSAGE_CHARS: usize = 1024;
 
 /// Where the user sends the code from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Channel {
@@ -24,7 +25,7 @@ pub enum Channel {
 }
 
 /// The state of a verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Status {
@@ -48,10 +49,39 @@ impl Status {
             Status::Failed => "failed",
         }
     }
+
+    /// The status named `s` (as [`Status::as_str`] writes it).
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Requested,
+            Status::Validated,
+            Status::Expired,
+            Status::Failed,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+impl Channel {
+    /// `whatsapp` or `sms`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Whatsapp => "whatsapp",
+            Channel::Sms => "sms",
+        }
+    }
+
+    /// The channel named `s` (`whatsapp` or `sms`).
+    pub fn parse(s: &str) -> Option<Channel> {
+        [Channel::Whatsapp, Channel::Sms]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
 }
 
 /// The four texts of a verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Messages {
     /// Shown under the code in the prefilled message.
     pub link: String,
@@ -87,6 +117,7 @@ pub struct Config {
     pub(crate) unauthorized_message: Option<String>,
     pub(crate) unknown_code_message: Option<String>,
     pub(crate) allow_insecure_callback: bool,
+    pub(crate) allow_private_callback: bool,
     pub(crate) default_region: Option<String>,
     pub(crate) max_attempts: u32,
     pub(crate) per_phone_limit: (u32, Duration),
@@ -113,6 +144,7 @@ impl Config {
             unauthorized_message: Some("This number is not allowed to use this code.".into()),
             unknown_code_message: None,
             allow_insecure_callback: false,
+            allow_private_callback: false,
             default_region: None,
             max_attempts: 5,
             per_phone_limit: (5, Duration::from_secs(600)),
@@ -175,6 +207,13 @@ impl Config {
         self.allow_insecure_callback = yes;
         self
     }
+    /// Accept callback URLs whose host is `localhost` or a loopback, private, link-local
+    /// or other non-public IP literal (tests only). Defaults to `false`. A host name's
+    /// addresses are checked where the callback is delivered, at connect time.
+    pub fn allow_private_callback(mut self, yes: bool) -> Self {
+        self.allow_private_callback = yes;
+        self
+    }
     /// Region for authorized numbers written nationally. Defaults to none.
     pub fn default_region(mut self, r: impl Into<String>) -> Self {
         self.default_region = Some(r.into());
@@ -217,15 +256,25 @@ impl Config {
 }
 
 /// The parameters of `GET /api/v1/verification_code`, WhatAuth's names. Every field is
-/// optional; unset ones take the application's defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// optional: unset ones take the application's defaults ([`Request::with_defaults`]), then
+/// the [`Config`]'s.
+///
+/// # Examples
+/// ```
+/// use wa_verify::Request;
+/// let defaults = Request { expires_at: Some(10), qr: Some(true), ..Request::default() };
+/// let req = Request { expires_at: Some(3), ..Request::default() }.with_defaults(&defaults);
+/// assert_eq!((req.expires_at, req.qr), (Some(3), Some(true)));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Request {
     /// Lifetime in minutes (≥ 1).
     pub expires_at: Option<u32>,
     /// Where to POST the result.
     pub callback_url: Option<String>,
     /// Only these numbers may validate the code (any human format).
-    pub authorized_numbers: Vec<String>,
+    pub authorized_numbers: Option<Vec<String>>,
     /// Override of the default link message.
     pub link_message: Option<String>,
     /// Override of the default expiration message.
@@ -235,9 +284,28 @@ pub struct Request {
     /// Override of the default response message.
     pub response_message: Option<String>,
     /// Also return a QR.
-    pub qr: bool,
+    pub qr: Option<bool>,
     /// WhatsApp or SMS.
-    pub channel: Channel,
+    pub channel: Option<Channel>,
+}
+
+impl Request {
+    /// This request with every unset field taken from `defaults` (an application's
+    /// stored defaults).
+    pub fn with_defaults(self, defaults: &Request) -> Request {
+        let d = defaults.clone();
+        Request {
+            expires_at: self.expires_at.or(d.expires_at),
+            callback_url: self.callback_url.or(d.callback_url),
+            authorized_numbers: self.authorized_numbers.or(d.authorized_numbers),
+            link_message: self.link_message.or(d.link_message),
+            expiration_message: self.expiration_message.or(d.expiration_message),
+            failure_message: self.failure_message.or(d.failure_message),
+            response_message: self.response_message.or(d.response_message),
+            qr: self.qr.or(d.qr),
+            channel: self.channel.or(d.channel),
+        }
+    }
 }
 
 /// One verification, as stored.
@@ -257,11 +325,11 @@ pub struct Verification {
     /// Whether a QR was asked for (kept for re-issue).
     pub qr: bool,
     /// Issue time.
-    pub requested_at: SystemTime,
+    pub requested_at: Timestamp,
     /// Expiry time.
-    pub expires_at: SystemTime,
+    pub expires_at: Timestamp,
     /// When it was validated.
-    pub validated_at: Option<SystemTime>,
+    pub validated_at: Option<Timestamp>,
     /// Who validated it (phone, or BSUID when WhatsApp withholds the number).
     pub phone_number: Option<Recipient>,
     /// The sender's WhatsApp profile name.
@@ -276,9 +344,22 @@ pub struct Verification {
     pub attempts: u32,
     /// Why it failed.
     pub error: Option<String>,
+    /// Bumped by every change; a store writes a change only over the revision before it
+    /// (see [`crate::VerificationStore::update`]), so concurrent writers cannot lose one.
+    pub revision: u32,
 }
 
 impl Verification {
+    /// The status as of `now`: a `requested` verification past its expiry reads as
+    /// `expired` even before the expiry sweep ([`crate::expire_due`]) records it.
+    pub fn status_at(&self, now: Timestamp) -> Status {
+        if self.status == Status::Requested && now >= self.expires_at {
+            Status::Expired
+        } else {
+            self.status
+        }
+    }
+
     /// The callback body for this verification.
     pub fn callback_payload(&self) -> CallbackPayload {
         CallbackPayload {
@@ -287,9 +368,9 @@ impl Verification {
             verification_code: self.code.clone(),
             phone_number: self.phone_number.as_ref().map(ToString::to_string),
             profile_name: self.profile_name.clone(),
-            expires_at: Timestamp(self.expires_at),
-            requested_at: Timestamp(self.requested_at),
-            validated_at: self.validated_at.map(Timestamp),
+            expires_at: self.expires_at,
+            requested_at: self.requested_at,
+            validated_at: self.validated_at,
             authorized_numbers: self
                 .authorized_numbers
                 .iter()
@@ -297,40 +378,6 @@ impl Verification {
                 .collect(),
             error: self.error.clone(),
         }
-    }
-}
-
-/// An RFC 3339 UTC timestamp with milliseconds, e.g. `2021-01-27T01:17:13.674Z`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timestamp(pub SystemTime);
-
-impl Timestamp {
-    /// Formats the timestamp.
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::{Duration, UNIX_EPOCH};
-    /// let t = wa_verify::Timestamp(UNIX_EPOCH + Duration::from_millis(1_611_710_233_674));
-    /// assert_eq!(t.to_rfc3339(), "2021-01-27T01:17:13.674Z");
-    /// ```
-    pub fn to_rfc3339(self) -> String {
-        let dt = time::OffsetDateTime::from(self.0);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second(),
-            dt.millisecond()
-        )
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
     }
 }
 

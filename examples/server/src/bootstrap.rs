@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use tokio::sync::mpsc;
 use wa_send::queue::{Database, SqlStore, WebhookDelivery};
-use wa_send::{DispatchConfig, Dispatcher, StatusUpdate, SystemClock};
+use wa_send::{Clock, DispatchConfig, Dispatcher, StatusUpdate, SystemClock};
 
 use crate::config::Config;
 use crate::crypto::SecretBox;
@@ -16,6 +16,10 @@ use crate::send::routing::{BackendSettings, Routing};
 use crate::send::{BulkCaps, SendState, auth};
 use crate::state::AppState;
 use crate::storage::{Accounts, Seen};
+use crate::verification::store::SqlVerificationStore;
+
+/// How long settled verifications and velocity-limit events are kept.
+const VERIFICATION_RETENTION_MS: u64 = 7 * 24 * 3_600_000;
 
 /// The built server: its state, and the feeds its background tasks consume.
 #[derive(Debug)]
@@ -49,6 +53,15 @@ fn dispatch_config(config: &Config) -> DispatchConfig {
 /// # Errors
 /// When the database cannot be opened or migrated, or the secret key is malformed.
 pub async fn build(config: Config) -> Result<Server, String> {
+    build_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`build`] with the clock every component reads (tests drive time with a
+/// [`wa_send::ManualClock`]; the HTTP limiters keep real time).
+///
+/// # Errors
+/// As [`build`].
+pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Server, String> {
     let config = Arc::new(config);
     let secrets = SecretBox::new(config.secret_key.as_deref())?;
     if !secrets.is_encrypting() {
@@ -82,7 +95,7 @@ pub async fn build(config: Config) -> Result<Server, String> {
     let dispatcher = Dispatcher::new(
         Arc::new(store),
         routing.clone(),
-        Arc::new(SystemClock),
+        clock.clone(),
         dispatch_config(&config),
     )
     .map_err(|e| e.to_string())?
@@ -90,7 +103,9 @@ pub async fn build(config: Config) -> Result<Server, String> {
     let send = Arc::new(SendState {
         accounts,
         dispatcher: Arc::new(dispatcher),
-        seen: Seen::new(db),
+        seen: Seen::new(db.clone()),
+        verifications: Arc::new(SqlVerificationStore::new(db)),
+        clock,
         routing,
         limits: auth::Limits::new(config.plan_limit_multiplier),
         bulk_caps: BulkCaps {
@@ -100,7 +115,6 @@ pub async fn build(config: Config) -> Result<Server, String> {
             enterprise: config.bulk_cap_enterprise,
         },
         config: config.clone(),
-        verification: Default::default(),
     });
     Ok(Server {
         state: AppState::new(config, send),
@@ -140,19 +154,26 @@ impl Server {
             let s = send.clone();
             tasks.push(tokio::spawn(async move {
                 while let Some(d) = rx.recv().await {
-                    crate::verification::callback_finished(s.clone(), d).await;
+                    crate::verification::flow::callback_finished(s.clone(), d).await;
                 }
             }));
         }
+        let s = send.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::verification::flow::sweep_expired(&s).await {
+                    tracing::warn!(code = e.code, "the verification expiry sweep failed");
+                }
+            }
+        }));
         let state = self.state.clone();
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                state.retain_recent();
-                if let Err(e) = state.send.seen.prune(state.send.now()).await {
-                    tracing::warn!(code = e.code(), "pruning handled webhook ids failed");
-                }
+                housekeeping(&state).await;
             }
         }));
         let poll = Duration::from_millis(self.state.config.poll_ms.max(10));
@@ -160,5 +181,19 @@ impl Server {
         for t in tasks {
             t.abort();
         }
+    }
+}
+
+/// Minutely: limiter tables, handled webhook ids, old verifications and limit events.
+async fn housekeeping(state: &AppState) {
+    state.retain_recent();
+    let now = state.send.now();
+    if let Err(e) = state.send.seen.prune(now).await {
+        tracing::warn!(code = e.code(), "pruning handled webhook ids failed");
+    }
+    let cutoff =
+        wa_send::Timestamp::from_millis(now.as_millis().saturating_sub(VERIFICATION_RETENTION_MS));
+    if let Err(e) = state.send.verifications.prune(cutoff).await {
+        tracing::warn!(error = %e, "pruning old verifications failed");
     }
 }

@@ -41,7 +41,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-pub use bootstrap::{Server, build};
+pub use bootstrap::{Server, build, build_with_clock};
 pub use config::Config;
 use error::{ApiError, LinkApi, SendApi};
 pub use state::AppState;

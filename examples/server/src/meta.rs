@@ -127,7 +127,7 @@ pub async fn events(
                     done.duplicates += 1;
                     continue;
                 }
-                if let Err(e) = crate::verification::inbound(&send, m).await {
+                if let Err(e) = crate::verification::flow::inbound(&send, m).await {
                     let _ = send.seen.forget(&id).await;
                     return Err(e);
                 }

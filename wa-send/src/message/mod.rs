@@ -41,7 +41,9 @@ pub use validate::limits;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Outbound {
-    /// Who receives it: a phone number, a BSUID or a JID.
+    /// Who receives it: a phone number, a BSUID or a JID. Read back from storage as
+    /// trusted ([`Recipient::parse_trusted`]): it was validated when it was accepted.
+    #[serde(deserialize_with = "wa_validate::trusted_recipient")]
     pub recipient: Recipient,
     /// What is sent.
     pub content: Content,

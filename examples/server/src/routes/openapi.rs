@@ -49,6 +49,8 @@ Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         crate::meta::events,
         crate::verification::issue,
         crate::verification::get_one,
+        crate::verification::get_defaults,
+        crate::verification::put_defaults,
     ),
     modifiers(&ApiKeyScheme),
     components(schemas(

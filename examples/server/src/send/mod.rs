@@ -68,8 +68,10 @@ pub struct SendState {
     pub bulk_caps: BulkCaps,
     /// The configuration.
     pub config: Arc<Config>,
-    /// Pending verifications (per account).
-    pub verification: crate::verification::Verifications,
+    /// Verifications (in the database).
+    pub verifications: crate::verification::SharedStore,
+    /// The clock (the system's, except in tests).
+    pub clock: Arc<dyn wa_send::Clock>,
 }
 
 impl std::fmt::Debug for SendState {
@@ -83,7 +85,7 @@ impl std::fmt::Debug for SendState {
 impl SendState {
     /// The clock everything here reads.
     pub fn now(&self) -> wa_send::Timestamp {
-        wa_send::Clock::timestamp(&wa_send::SystemClock)
+        self.clock.timestamp()
     }
 }
 

@@ -1,44 +1,46 @@
-//! The verification API (WhatAuth-compatible): `GET /api/v1/verification_code` and
-//! `GET /api/v1/verification_code/{id}`, the inbound messages that carry codes, and the
-//! callbacks whose outcome decides the user's reply.
+//! The verification API (WhatAuth-compatible): `GET /api/v1/verification_code`,
+//! `GET /api/v1/verification_code/{id}` and `GET|PUT /api/v1/verification_defaults`.
+//! Verifications live in the server's database ([`store`]), so any replica can settle a
+//! code another issued, and a restart forgets nothing.
+//!
+//! | file | what it owns |
+//! |---|---|
+//! | `mod.rs` | the routes and their handlers |
+//! | `dto.rs` | the bodies |
+//! | `flow.rs` | inbound messages, callbacks and their outcomes, the expiry sweep |
+//! | `store.rs` | the SQL [`wa_verify::VerificationStore`] |
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+pub mod dto;
+pub mod flow;
+pub mod store;
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Uri;
 use axum::routing::get;
-use axum::{Extension, Router};
-use wa_send::queue::{DeliveryKind, WebhookDelivery, WebhookState};
-use wa_send::{Content, EnqueueRequest, Outbound, Recipient};
+use axum::{Extension, Json, Router};
 use wa_validate::Phone;
-use wa_verify::{Channel, Request, Verifier};
+use wa_verify::{Channel, Request, VerificationStore, Verifier};
 
 use crate::error::{ApiError, SendApiError, SendErrorBody};
-use crate::extract::parse_query;
+use crate::extract::{SendJson, parse_query};
 use crate::send::SendState;
 use crate::storage::Account;
+use dto::{IssuedBody, NumberList, VerificationBody, VerificationDefaults};
 
-type AccountVerifier = Arc<Verifier<wa_verify::MemoryStore>>;
-
-/// Pending verifications, per account.
-#[derive(Debug, Default)]
-pub struct Verifications {
-    verifiers: Mutex<HashMap<String, AccountVerifier>>,
-}
-
-impl Verifications {
-    fn existing(&self, account: &str) -> Option<AccountVerifier> {
-        crate::lock(&self.verifiers).get(account).cloned()
-    }
-}
+/// The store every verifier of this server shares.
+pub type SharedStore = Arc<dyn VerificationStore>;
 
 /// The verification API's routes (behind the send API's key check).
 pub fn router(send: Arc<SendState>) -> Router {
     Router::new()
         .route("/api/v1/verification_code", get(issue))
         .route("/api/v1/verification_code/{id}", get(get_one))
+        .route(
+            "/api/v1/verification_defaults",
+            get(get_defaults).put(put_defaults),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             send.clone(),
             crate::send::auth::authenticate,
@@ -46,10 +48,12 @@ pub fn router(send: Arc<SendState>) -> Router {
         .with_state(send)
 }
 
-fn verifier_for(send: &SendState, account: &Account) -> Result<AccountVerifier, SendApiError> {
-    if let Some(v) = send.verification.existing(&account.id) {
-        return Ok(v);
-    }
+/// A verifier for `account`: its business number, this server's QR endpoint, the shared
+/// store. Cheap: a verifier keeps no state of its own.
+pub(crate) fn verifier_for(
+    send: &SendState,
+    account: &Account,
+) -> Result<Verifier<SharedStore>, SendApiError> {
     let number = account
         .credentials
         .as_ref()
@@ -62,11 +66,26 @@ fn verifier_for(send: &SendState, account: &Account) -> Result<AccountVerifier, 
             )
         })?;
     let phone = Phone::parse(&number)?;
-    let config =
-        wa_verify::Config::new(phone).allow_insecure_callback(send.config.allow_private_targets);
-    let verifier = Arc::new(Verifier::new(config, wa_verify::MemoryStore::new()));
-    crate::lock(&send.verification.verifiers).insert(account.id.clone(), verifier.clone());
-    Ok(verifier)
+    let private = send.config.allow_private_targets;
+    let config = wa_verify::Config::new(phone)
+        .allow_insecure_callback(private)
+        .allow_private_callback(private)
+        .qr_base_url(format!("{}/api/v1/qr", send.config.public_base()));
+    Ok(Verifier::new_with(
+        config,
+        send.verifications.clone(),
+        send.clock.clone(),
+        Arc::new(wa_verify::OsRng),
+    ))
+}
+
+/// The account's stored defaults (none: every parameter falls back to the built-in ones).
+fn defaults_of(account: &Account) -> VerificationDefaults {
+    account
+        .verification_defaults
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
 }
 
 const PARAMS: &[&str] = &[
@@ -81,56 +100,53 @@ const PARAMS: &[&str] = &[
     "channel",
 ];
 
+/// The query as a request; empty parameters count as not given.
 fn request(uri: &Uri) -> Result<Request, SendApiError> {
     let q = parse_query(uri.query().unwrap_or(""), PARAMS).map_err(ApiError::into_family)?;
     let get = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
-    let mut req = Request {
+    let expires_at = get("expires_at")
+        .map(|m| m.trim().parse::<u32>())
+        .transpose()
+        .map_err(|_| ApiError::invalid("expires_at", "whole minutes"))?;
+    let qr = match get("qr").as_deref() {
+        None => None,
+        Some("1" | "true") => Some(true),
+        Some("0" | "false") => Some(false),
+        Some(_) => return Err(ApiError::invalid("qr", "0 or 1")),
+    };
+    let channel = get("channel")
+        .map(|c| Channel::parse(&c).ok_or_else(|| ApiError::invalid("channel", "whatsapp or sms")))
+        .transpose()?;
+    Ok(Request {
+        expires_at,
         callback_url: get("callback_url"),
-        authorized_numbers: get("authorized_numbers")
-            .map(|s| {
-                s.split(',')
-                    .map(|n| n.trim().to_owned())
-                    .filter(|n| !n.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
+        authorized_numbers: get("authorized_numbers").map(|s| NumberList::Csv(s).numbers()),
         link_message: get("link_message"),
         expiration_message: get("expiration_message"),
         failure_message: get("failure_message"),
         response_message: get("response_message"),
-        qr: matches!(get("qr").as_deref(), Some("1" | "true")),
-        ..Request::default()
-    };
-    if let Some(m) = get("expires_at") {
-        req.expires_at = Some(
-            m.parse()
-                .map_err(|_| ApiError::invalid("expires_at", "whole minutes"))?,
-        );
-    }
-    req.channel = match get("channel").as_deref() {
-        None | Some("whatsapp") => Channel::Whatsapp,
-        Some("sms") => Channel::Sms,
-        Some(_) => return Err(ApiError::invalid("channel", "whatsapp or sms")),
-    };
-    Ok(req)
+        qr,
+        channel,
+    })
 }
 
-/// Issue a verification code: the user sends it to the business on WhatsApp.
+/// Issue a verification code: the user sends it to the business on WhatsApp. Every
+/// parameter not given takes the application's default (`/api/v1/verification_defaults`).
 #[utoipa::path(
     get, path = "/api/v1/verification_code", tag = "verification", operation_id = "issueVerificationCode",
     params(
-        ("callback_url" = Option<String>, Query, description = "Receives the signed result (POST, expects 200/204)"),
-        ("expires_at" = Option<u32>, Query, description = "Lifetime in minutes (≥ 1)"),
+        ("callback_url" = Option<String>, Query, description = "HTTPS URL receiving the signed result (POST; 200 or 204 is success)"),
+        ("expires_at" = Option<u32>, Query, description = "Lifetime in minutes (1 to 10)", minimum = 1, maximum = 10),
         ("authorized_numbers" = Option<String>, Query, description = "Comma-separated numbers allowed to validate"),
         ("link_message" = Option<String>, Query, description = "Text after the code in the preset message"),
         ("expiration_message" = Option<String>, Query, description = "Reply for an expired code"),
         ("failure_message" = Option<String>, Query, description = "Reply when the callback fails"),
         ("response_message" = Option<String>, Query, description = "Reply on success"),
-        ("qr" = Option<String>, Query, description = "`1` or `true`: also return a QR"),
-        ("channel" = Option<String>, Query, description = "`whatsapp` (default) or `sms`"),
+        ("qr" = Option<String>, Query, description = "`1`: also return the URL of a QR image of the link", pattern = "^(0|1|true|false)$"),
+        ("channel" = Option<String>, Query, description = "`whatsapp` (default) or `sms`", pattern = "^(whatsapp|sms)$"),
     ),
     responses(
-        (status = 200, description = "`{id, code, link, qr, deep_link, expires_at}`", body = Object),
+        (status = 200, description = "The code and its links", body = IssuedBody),
         (status = 400, description = "`verify_*`, `verification_phone_missing`, `query_*`", body = SendErrorBody),
         (status = 401, description = "`auth_missing`, `auth_invalid`", body = SendErrorBody),
         (status = 429, description = "`rate_limited`, `verify_rate_limited`", body = SendErrorBody),
@@ -141,11 +157,11 @@ pub async fn issue(
     State(send): State<Arc<SendState>>,
     Extension(account): Extension<Account>,
     uri: Uri,
-) -> Result<Response, SendApiError> {
-    let req = request(&uri)?;
+) -> Result<Json<IssuedBody>, SendApiError> {
+    let req = request(&uri)?.with_defaults(&defaults_of(&account).to_request());
     let verifier = verifier_for(&send, &account)?;
-    let issued = verifier.issue(&account.id, &req)?;
-    Ok(axum::Json(issued).into_response())
+    let issued = verifier.issue(&account.id, &req).await?;
+    Ok(Json(issued.into()))
 }
 
 /// One verification of the calling account, in the callback's shape.
@@ -153,7 +169,7 @@ pub async fn issue(
     get, path = "/api/v1/verification_code/{id}", tag = "verification", operation_id = "getVerification",
     params(("id" = String, Path, description = "Verification id")),
     responses(
-        (status = 200, description = "`{id, status, verification_code, phone_number, profile_name, expires_at, requested_at, validated_at, authorized_numbers, error}`", body = Object),
+        (status = 200, description = "The verification", body = VerificationBody),
         (status = 401, description = "`auth_missing`, `auth_invalid`", body = SendErrorBody),
         (status = 404, description = "`verify_not_found`", body = SendErrorBody),
         (status = 429, description = "`rate_limited`", body = SendErrorBody),
@@ -164,123 +180,58 @@ pub async fn get_one(
     State(send): State<Arc<SendState>>,
     Extension(account): Extension<Account>,
     Path(id): Path<String>,
-) -> Result<Response, SendApiError> {
+) -> Result<Json<VerificationBody>, SendApiError> {
     let not_found = || ApiError::new("verify_not_found", "no such verification");
-    let verifier = send
-        .verification
-        .existing(&account.id)
+    let mut v = send
+        .verifications
+        .get(&id)
+        .await
+        .map_err(wa_verify::Error::from)?
+        .filter(|v| v.app_id == account.id)
         .ok_or_else(not_found)?;
-    let v = verifier.get(&id).map_err(|_| not_found())?;
-    if v.app_id != account.id {
-        return Err(not_found());
-    }
-    Ok((StatusCode::OK, axum::Json(v.callback_payload())).into_response())
+    v.status = v.status_at(send.now());
+    Ok(Json(v.callback_payload().into()))
 }
 
-/// An inbound WhatsApp message: a code for one of the receiving account's verifications.
-///
-/// # Errors
-/// A store failure (the webhook is answered 500 so Meta redelivers it).
-pub async fn inbound(
-    send: &Arc<SendState>,
-    m: &wa_send::InboundMessage,
-) -> Result<(), SendApiError> {
-    let Some(pnid) = m.phone_number_id.as_deref() else {
-        return Ok(());
-    };
-    let Some(account) = send.accounts.by_phone_number_id(pnid).await? else {
-        tracing::info!("inbound message for a phone number id no account has verified; ignored");
-        return Ok(());
-    };
-    let Some(verifier) = send.verification.existing(&account.id) else {
-        return Ok(());
-    };
-    let Some(text) = m.text() else { return Ok(()) };
-    let from = match (&m.from, &m.from_user_id) {
-        (Some(wa_id), _) => Recipient::parse(&format!("+{wa_id}")),
-        (None, Some(bsuid)) => Recipient::parse(bsuid),
-        (None, None) => return Ok(()),
-    };
-    let Ok(from) = from else {
-        tracing::warn!("inbound message from a sender id that is not a phone or BSUID; ignored");
-        return Ok(());
-    };
-    let inbound = wa_verify::Inbound {
-        from: from.clone(),
-        profile_name: m.profile_name.clone(),
-        text: text.to_owned(),
-    };
-    let outcome = verifier.handle_inbound(&inbound)?;
-    tracing::info!(outcome = outcome.kind(), "verification message");
-    crate::metrics::verification(outcome.kind());
-    // With a callback the reply waits for its result (response_message when delivered,
-    // failure_message when given up); otherwise it goes at once.
-    if let wa_verify::Outcome::Validated {
-        callback: Some(cb), ..
-    } = &outcome
-    {
-        let body = serde_json::to_string(&cb.payload)
-            .map_err(|e| ApiError::new("internal_error", e.to_string()))?;
-        let now = send.now();
-        let mut d = WebhookDelivery::new(
-            wa_send::ids::prefixed("msg", now),
-            &account.id,
-            DeliveryKind::Callback,
-            &cb.url,
-            body,
-            now,
-        );
-        d.reference = Some(cb.payload.id.clone());
-        // Three tries; then the verification fails and the user gets `failure_message`.
-        d.max_attempts = Some(3);
-        send.dispatcher.store().push_webhooks(vec![d]).await?;
-        return Ok(());
-    }
-    if let Some(reply) = outcome.reply() {
-        let msg = Outbound::new(from, Content::text(reply)).reply_to(m.id.clone());
-        send.dispatcher
-            .enqueue(&account.id, EnqueueRequest::new(msg))
-            .await?;
-    }
-    Ok(())
+/// The application's verification defaults.
+#[utoipa::path(
+    get, path = "/api/v1/verification_defaults", tag = "verification", operation_id = "getVerificationDefaults",
+    responses(
+        (status = 200, description = "The stored defaults (`null`: the built-in default)", body = VerificationDefaults),
+        (status = 401, description = "`auth_missing`, `auth_invalid`", body = SendErrorBody),
+        (status = 429, description = "`rate_limited`", body = SendErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn get_defaults(Extension(account): Extension<Account>) -> Json<VerificationDefaults> {
+    Json(defaults_of(&account))
 }
 
-/// A verification callback's outcome decides the user's reply (WhatAuth's behaviour):
-/// delivered → `response_message`; given up → the verification fails and the user gets
-/// `failure_message`.
-pub async fn callback_finished(send: Arc<SendState>, d: WebhookDelivery) {
-    if d.kind != DeliveryKind::Callback {
-        return;
-    }
-    let (Some(id), Some(verifier)) = (
-        d.reference.as_deref(),
-        send.verification.existing(&d.account),
-    ) else {
-        return;
-    };
-    let reply = if d.state == WebhookState::Delivered {
-        verifier
-            .get(id)
-            .ok()
-            .map(|v| (v.phone_number.clone(), v.messages.response.clone()))
-    } else {
-        let error = d
-            .last_error
-            .clone()
-            .unwrap_or_else(|| "callback failed".to_owned());
-        verifier
-            .callback_failed(id, &error)
-            .ok()
-            .map(|(v, text)| (v.phone_number, text))
-    };
-    if let Some((Some(to), text)) = reply {
-        let msg = Outbound::new(to, Content::text(text));
-        if let Err(e) = send
-            .dispatcher
-            .enqueue(&d.account, EnqueueRequest::new(msg))
-            .await
-        {
-            tracing::warn!(code = e.code(), "could not queue the verification reply");
-        }
-    }
+/// Replaces the application's verification defaults; each is checked as a request
+/// parameter would be.
+#[utoipa::path(
+    put, path = "/api/v1/verification_defaults", tag = "verification", operation_id = "putVerificationDefaults",
+    request_body = VerificationDefaults,
+    responses(
+        (status = 200, description = "The saved defaults", body = VerificationDefaults),
+        (status = 400, description = "`body_invalid`, `verify_*`, `verification_phone_missing`", body = SendErrorBody),
+        (status = 401, description = "`auth_missing`, `auth_invalid`", body = SendErrorBody),
+        (status = 429, description = "`rate_limited`", body = SendErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn put_defaults(
+    State(send): State<Arc<SendState>>,
+    Extension(account): Extension<Account>,
+    SendJson(defaults): SendJson<VerificationDefaults>,
+) -> Result<Json<VerificationDefaults>, SendApiError> {
+    // Checked as request parameters are (a callback host's addresses are checked again
+    // when a callback connects).
+    verifier_for(&send, &account)?.check(&defaults.to_request())?;
+    let json = serde_json::to_string(&defaults)
+        .map_err(|e| ApiError::new("internal_error", e.to_string()))?;
+    send.accounts
+        .set_verification_defaults(&account.id, json)
+        .await?;
+    Ok(Json(defaults))
 }

@@ -120,6 +120,39 @@ impl From<Option<Timestamp>> for Arg<'_> {
     }
 }
 
+/// An owned statement parameter, for the one-statement calls [`Database::query`] and
+/// [`Database::execute`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Value {
+    /// A `TEXT` value or `NULL`.
+    Text(Option<String>),
+    /// A `BIGINT` value or `NULL`.
+    Int(Option<i64>),
+}
+
+impl Value {
+    /// The borrowed parameter.
+    pub fn as_arg(&self) -> Arg<'_> {
+        match self {
+            Value::Text(t) => Arg::Text(t.as_deref()),
+            Value::Int(i) => Arg::Int(*i),
+        }
+    }
+}
+
+impl<'a, T> From<T> for Value
+where
+    T: Into<Arg<'a>>,
+{
+    fn from(v: T) -> Self {
+        match v.into() {
+            Arg::Text(t) => Value::Text(t.map(str::to_owned)),
+            Arg::Int(i) => Value::Int(i),
+        }
+    }
+}
+
 /// A value read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -390,6 +423,34 @@ impl Database {
             #[cfg(feature = "postgres")]
             Inner::Postgres(db) => db.write(Box::new(work)).await,
         }
+    }
+
+    /// Runs one read-only statement and returns its rows.
+    ///
+    /// # Errors
+    /// `store_failed`.
+    pub async fn query(&self, sql: &'static str, args: Vec<Value>) -> Result<Vec<Row>, StoreError> {
+        self.read(move |c| {
+            Box::pin(async move {
+                let args: Vec<Arg<'_>> = args.iter().map(Value::as_arg).collect();
+                c.fetch_all(sql, &args).await
+            })
+        })
+        .await
+    }
+
+    /// Runs one statement in its own write transaction and returns the rows it changed.
+    ///
+    /// # Errors
+    /// `store_failed`.
+    pub async fn execute(&self, sql: &'static str, args: Vec<Value>) -> Result<u64, StoreError> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let args: Vec<Arg<'_>> = args.iter().map(Value::as_arg).collect();
+                c.execute(sql, &args).await
+            })
+        })
+        .await
     }
 
     /// Applies `migrator`'s migrations that are not applied yet. Several components keep
