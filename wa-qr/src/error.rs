@@ -9,7 +9,7 @@
 //! | `qr_margin_out_of_range` | a quiet zone wider than 16 modules |
 //! | `qr_invalid_color` | a colour that is not `rgb`, `rgba`, `rrggbb` or `rrggbbaa` hex (optional `#`), or `transparent` |
 //! | `qr_transparent_foreground` | a foreground that is not fully opaque |
-//! | `qr_low_contrast` | a contrast ratio under 3:1 (WCAG formula; transparent backgrounds count as white) |
+//! | `qr_low_contrast` | a contrast ratio under 1.8:1 (WCAG formula; transparent backgrounds count as white) |
 //! | `qr_inverted_colors` | a foreground lighter than its background (many scanners cannot read inverted codes) |
 //! | `qr_logo_too_large` | the logo covers more than half of what the error-correction level can restore |
 //! | `qr_logo_invalid` | the logo is not a readable PNG or SVG image |
@@ -117,7 +117,7 @@ impl Error {
         ("qr_margin_out_of_range", "quiet zone wider than 16 modules"),
         ("qr_invalid_color", "unreadable colour"),
         ("qr_transparent_foreground", "foreground not fully opaque"),
-        ("qr_low_contrast", "contrast ratio under 3:1"),
+        ("qr_low_contrast", "contrast ratio under 1.8:1"),
         ("qr_inverted_colors", "foreground lighter than background"),
         (
             "qr_logo_too_large",

@@ -284,3 +284,68 @@ fn png_pixels_match_the_matrix() {
         }
     }
 }
+
+/// The contrast floor is where decoding stops working: every hue at or above
+/// `MIN_CONTRAST` decodes, at a small and a large size; the reference's WhatsApp-green
+/// example (`color=25d366`) is accepted; and the sweep finds pairs just under the floor
+/// that a decoder cannot read (so the floor is not arbitrary).
+#[test]
+fn contrast_threshold_is_decided_by_decoding() {
+    let payload = "https://wa.me/joao.silva";
+    let green = Color::parse("25d366").unwrap();
+    assert!(green.contrast(Color::WHITE) < 2.0);
+    assert_png(&Options::new().foreground(green), payload);
+    assert_svg(&Options::new().foreground(green), payload);
+
+    // Each hue, mixed with white from full colour (t = 0) to white (t = 1).
+    let hues = [
+        (0, 0, 0),
+        (0x25, 0xd3, 0x66),
+        (255, 0, 0),
+        (0, 0, 255),
+        (255, 0, 255),
+        (0, 128, 128),
+    ];
+    let mut failing_below = 0;
+    for (r, g, b) in hues {
+        for step in 0..=40u32 {
+            let t = f64::from(step) / 40.0;
+            let mix = |c: u8| (255.0 - f64::from(c)).mul_add(t, f64::from(c)).round() as u8;
+            let fg = Color::rgb(mix(r), mix(g), mix(b));
+            let ratio = fg.contrast(Color::WHITE);
+            if ratio < 1.2 {
+                break;
+            }
+            let opts = |size| Options::new().size(size).foreground(fg);
+            if ratio >= wa_qr::MIN_CONTRAST {
+                for size in [128, 512] {
+                    assert_png(&opts(size), payload);
+                }
+            } else {
+                let err = opts(256).png(payload).unwrap_err();
+                assert_eq!(err.code(), "qr_low_contrast");
+                // Render without the guard's opinion: the matrix at this luma contrast.
+                let code = wa_qr::QrCode::encode(payload, Ecl::Medium).unwrap();
+                let luma = ((u32::from(fg.r) * 299 + u32::from(fg.g) * 587 + u32::from(fg.b) * 114)
+                    / 1000) as u8;
+                let m = code.matrix();
+                let n = m.size() + 8;
+                let decoded = common::decode_luma(n * 4, n * 4, |x, y| {
+                    let (mx, my) = ((x / 4) as isize - 4, (y / 4) as isize - 4);
+                    if mx >= 0 && my >= 0 && m.is_dark(mx as usize, my as usize) {
+                        luma
+                    } else {
+                        255
+                    }
+                });
+                if decoded.is_empty() {
+                    failing_below += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        failing_below > 0,
+        "some pairs under the floor do not decode"
+    );
+}

@@ -77,6 +77,13 @@ pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<S
         .await
         .map_err(|e| format!("server migrations: {e}"))?;
     let accounts = Accounts::new(db.clone(), secrets);
+    // On PostgreSQL several replicas share the per-key limits; SQLite has one process.
+    let key_limiter = match db.engine() {
+        wa_send::queue::sql::Engine::Postgres => {
+            auth::KeyLimiter::Shared(crate::limit::SharedLimiter::new(db.clone()))
+        }
+        _ => auth::KeyLimiter::Local(crate::limit::LocalLimiter::default()),
+    };
     let (status_tx, status_rx) = mpsc::unbounded_channel();
     let dry_run: wa_send::SharedBackend =
         Arc::new(wa_send::DryRunBackend::new().on_status(move |s| {
@@ -107,7 +114,7 @@ pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<S
         verifications: Arc::new(SqlVerificationStore::new(db)),
         clock,
         routing,
-        limits: auth::Limits::new(config.plan_limit_multiplier),
+        limits: auth::Limits::new(config.plan_limit_multiplier, key_limiter),
         bulk_caps: BulkCaps {
             free: config.bulk_cap_free.min(config.bulk_cap_basic),
             basic: config.bulk_cap_basic,
@@ -186,7 +193,7 @@ impl Server {
 
 /// Minutely: limiter tables, handled webhook ids, old verifications and limit events.
 async fn housekeeping(state: &AppState) {
-    state.retain_recent();
+    state.retain_recent().await;
     let now = state.send.now();
     if let Err(e) = state.send.seen.prune(now).await {
         tracing::warn!(code = e.code(), "pruning handled webhook ids failed");

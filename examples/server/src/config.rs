@@ -42,9 +42,10 @@ pub struct Config {
     #[arg(long, env = "WA_TRUSTED_PROXIES", default_value_t = 0)]
     pub trusted_proxies: u8,
 
-    /// How many rendered QR images to keep in memory.
-    #[arg(long, env = "WA_QR_CACHE_ENTRIES", default_value_t = 1024)]
-    pub qr_cache_entries: usize,
+    /// Bytes of link-API answers (JSON and QR images) kept in memory for their `max-age`;
+    /// answers served from here do not count against the per-IP limits.
+    #[arg(long, env = "WA_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub cache_bytes: usize,
 
     /// The notice returned with username links.
     #[arg(long, env = "WA_USERNAME_NOTICE", default_value = DEFAULT_USERNAME_NOTICE)]

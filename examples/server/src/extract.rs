@@ -49,7 +49,8 @@ impl<T, F> StrictQuery<T, F> {
     }
 }
 
-fn decode(component: &str) -> Result<String, ApiError<LinkApi>> {
+/// Decodes one query component (`+` is a space), as every query here is read.
+pub(crate) fn decode(component: &str) -> Result<String, ApiError<LinkApi>> {
     let spaced = component.replace('+', " ");
     percent_decode(spaced.as_bytes())
         .decode_utf8()

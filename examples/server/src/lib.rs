@@ -17,10 +17,12 @@
 #![allow(unused_qualifications)]
 
 pub mod bootstrap;
+pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod extract;
+pub mod limit;
 pub mod meta;
 pub mod metrics;
 pub mod middleware;
@@ -97,6 +99,7 @@ fn link_api(state: AppState) -> Router {
         .route("/api/v1/validate/key", get(routes::validate::key))
         .route("/api/v1/validate/phone", get(routes::validate::phone))
         .route("/api/v1/openapi.json", get(routes::openapi::openapi_json))
+        .route("/{short}", get(routes::short::short_link))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::limit_json,

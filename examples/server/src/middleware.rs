@@ -2,17 +2,18 @@
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock as _, DefaultClock};
 use sha2::{Digest, Sha256};
 
+use crate::cache::Cached;
 use crate::error::LinkError as ApiError;
+use crate::limit::Decision;
 use crate::state::{AppState, Limit};
 
 /// `X-RateLimit-Limit`.
@@ -47,20 +48,6 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trusted_proxies: u8)
     hops[hops.len() - n].parse().unwrap_or(fallback)
 }
 
-/// Seconds until a refused request may be retried (rounded up, at least 1).
-pub fn retry_after_secs(
-    not_until: &governor::NotUntil<<DefaultClock as governor::clock::Clock>::Instant>,
-) -> u64 {
-    let d: Duration = not_until.wait_time_from(DefaultClock::default().now());
-    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
-}
-
-/// Seconds until the whole allowance is back: GCRA refills one request every 60/limit s.
-pub fn reset_secs(per_minute: u32, remaining: u32) -> u64 {
-    let used = u64::from(per_minute.saturating_sub(remaining));
-    (used * 60).div_ceil(u64::from(per_minute.max(1)))
-}
-
 /// Sets `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
 pub fn set_rate_limit_headers(h: &mut HeaderMap, limit: u64, remaining: u64, reset: u64) {
     h.insert(X_RATELIMIT_LIMIT.clone(), HeaderValue::from(limit));
@@ -68,44 +55,111 @@ pub fn set_rate_limit_headers(h: &mut HeaderMap, limit: u64, remaining: u64, res
     h.insert(X_RATELIMIT_RESET.clone(), HeaderValue::from(reset));
 }
 
+fn with_limit_headers(mut resp: Response, d: &Decision) -> Response {
+    set_rate_limit_headers(
+        resp.headers_mut(),
+        u64::from(d.limit),
+        u64::from(d.remaining),
+        d.reset_secs(),
+    );
+    resp
+}
+
+fn refused(limit: &Limit, d: &Decision) -> Response {
+    crate::metrics::rate_limited(limit.name);
+    let wait = d.retry_after_secs();
+    let mut resp = ApiError::new(
+        "rate_limited",
+        format!(
+            "rate limit of {} requests per minute exceeded; retry in {wait} s",
+            d.limit
+        ),
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    resp
+}
+
+fn from_cache(hit: Cached) -> Response {
+    let mut resp = Response::new(Body::from(hit.body));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, hit.content_type);
+    h.insert(header::CACHE_CONTROL, hit.cache_control);
+    h.insert("x-cache", HeaderValue::from_static("hit"));
+    resp
+}
+
+/// Runs the handler and keeps a cacheable answer; returns it with its body read.
+async fn run_and_keep(
+    state: &AppState,
+    key: Option<String>,
+    req: Request,
+    next: Next,
+) -> (Response, Option<Bytes>) {
+    let resp = next.run(req).await;
+    let Some(key) = key else { return (resp, None) };
+    if resp.status() != StatusCode::OK {
+        return (resp, None);
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_TAGGED_BODY).await else {
+        return (
+            ApiError::new("internal_error", "response body could not be read").into_response(),
+            None,
+        );
+    };
+    let now = crate::limit::now_ms();
+    state
+        .cache
+        .put(key, (parts.status, &parts.headers), &bytes, now);
+    (
+        Response::from_parts(parts, Body::from(bytes.clone())),
+        Some(bytes),
+    )
+}
+
+/// The per-IP limit with the response cache in front of it: an answer served from the
+/// cache, or a `304` to `If-None-Match`, uses none of the allowance (as the reference
+/// service's CDN does).
 async fn limited(state: &AppState, limit: &Arc<Limit>, req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let ip = client_ip(req.headers(), peer, state.config.trusted_proxies);
-    let per_minute = limit.per_minute;
-    let (mut resp, remaining, reset) = match limit.limiter.check_key(&ip) {
-        Ok(snapshot) => {
-            let remaining = snapshot.remaining_burst_capacity();
-            (
-                next.run(req).await,
-                remaining,
-                reset_secs(per_minute, remaining),
-            )
+    let now = crate::limit::now_ms();
+    let cacheable =
+        req.method() == Method::GET && !req.headers().contains_key(header::AUTHORIZATION);
+    let key = cacheable
+        .then(|| crate::cache::key(req.uri().path(), req.uri().query()))
+        .flatten();
+    if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k, now)) {
+        return with_limit_headers(from_cache(hit), &limit.limiter.peek(&ip, limit.rate, now));
+    }
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if let Some(inm) = if_none_match {
+        // Conditional: answer first; an unchanged answer (304) is free.
+        let (resp, bytes) = run_and_keep(state, key, req, next).await;
+        if bytes.is_some_and(|b| etag_matches(&inm, &etag_of(&b))) {
+            return with_limit_headers(resp, &limit.limiter.peek(&ip, limit.rate, now));
         }
-        Err(not_until) => {
-            crate::metrics::rate_limited(limit.name);
-            let wait = retry_after_secs(&not_until);
-            let mut resp = ApiError::new(
-                "rate_limited",
-                format!(
-                    "rate limit of {per_minute} requests per minute exceeded; retry in {wait} s"
-                ),
-            )
-            .into_response();
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            (resp, 0, wait)
+        let d = limit.limiter.check(&ip, limit.rate, now);
+        if !d.allowed {
+            return with_limit_headers(refused(limit, &d), &d);
         }
-    };
-    set_rate_limit_headers(
-        resp.headers_mut(),
-        u64::from(per_minute),
-        u64::from(remaining),
-        reset,
-    );
-    resp
+        return with_limit_headers(resp, &d);
+    }
+    let d = limit.limiter.check(&ip, limit.rate, now);
+    if !d.allowed {
+        return with_limit_headers(refused(limit, &d), &d);
+    }
+    let (resp, _) = run_and_keep(state, key, req, next).await;
+    with_limit_headers(resp, &d)
 }
 
 /// Rate limit for the JSON endpoints.
@@ -118,6 +172,12 @@ pub async fn limit_json(State(state): State<AppState>, req: Request, next: Next)
 pub async fn limit_qr(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limit = state.qr_limit.clone();
     limited(&state, &limit, req, next).await
+}
+
+/// The strong ETag of a body.
+fn etag_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    format!("\"{}\"", hex::encode(&digest[..16]))
 }
 
 fn etag_matches(if_none_match: &str, etag: &str) -> bool {
@@ -145,8 +205,7 @@ pub async fn etag(req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_TAGGED_BODY).await else {
         return ApiError::new("internal_error", "response body could not be read").into_response();
     };
-    let digest = Sha256::digest(&bytes);
-    let tag = format!("\"{}\"", hex::encode(&digest[..16]));
+    let tag = etag_of(&bytes);
     if let Ok(v) = HeaderValue::from_str(&tag) {
         parts.headers.insert(header::ETAG, v);
     }

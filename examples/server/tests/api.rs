@@ -277,8 +277,9 @@ async fn every_error_code() {
 #[tokio::test]
 async fn rate_limits_per_ip_with_headers() {
     let r = router(state(config(&["--rate-limit-json", "3", "--rate-limit-qr", "2"])).await);
+    // Distinct requests: identical ones are answered from the cache, for free.
     for i in 0..3u32 {
-        let resp = get(&r, "/api/v1/validate/key?key=1234").await;
+        let resp = get(&r, &format!("/api/v1/validate/key?key=123{i}")).await;
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()["x-ratelimit-limit"], "3");
         assert_eq!(
@@ -287,7 +288,7 @@ async fn rate_limits_per_ip_with_headers() {
         );
         assert!(resp.headers().contains_key("x-ratelimit-reset"));
     }
-    let resp = get(&r, "/api/v1/validate/key?key=1234").await;
+    let resp = get(&r, "/api/v1/validate/key?key=1239").await;
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = resp.headers()[header::RETRY_AFTER]
         .to_str()
@@ -306,14 +307,64 @@ async fn rate_limits_per_ip_with_headers() {
     v["error"]["message"] = "[message]".into();
     insta::assert_json_snapshot!("error_rate_limited", v);
     // The QR class has its own allowance.
-    for _ in 0..2 {
-        assert_eq!(get(&r, "/api/v1/qr?data=a").await.status(), StatusCode::OK);
+    for data in ["a", "b"] {
+        let uri = format!("/api/v1/qr?data={data}");
+        assert_eq!(get(&r, &uri).await.status(), StatusCode::OK);
     }
-    let resp = get(&r, "/api/v1/qr?data=a").await;
+    let resp = get(&r, "/api/v1/qr?data=c").await;
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(resp.headers()["x-ratelimit-limit"], "2");
     // Probes are never limited.
     assert_eq!(get(&r, "/healthz").await.status(), StatusCode::OK);
+}
+
+/// Identical requests within the answer's max-age, and `304`s, are served without using
+/// the per-IP allowance (the reference's "served from the CDN cache and don't count").
+#[tokio::test]
+async fn cached_answers_do_not_count() {
+    let state = state(config(&["--rate-limit-json", "2", "--rate-limit-qr", "1"])).await;
+    let r = router(state.clone());
+    let first = get(&r, "/api/v1/username-link?username=joao.silva").await;
+    assert_eq!(first.headers()["x-ratelimit-remaining"], "1");
+    let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
+    for _ in 0..10 {
+        // The same query, written differently, is the same answer.
+        let again = get(&r, "/api/v1/username-link?username=joao%2Esilva").await;
+        assert_eq!(again.status(), StatusCode::OK);
+        assert_eq!(again.headers()["x-cache"], "hit");
+        assert_eq!(again.headers()["x-ratelimit-remaining"], "1", "not counted");
+        assert_eq!(again.headers()[header::ETAG].to_str().unwrap(), etag);
+    }
+    // A 304 is free too, even for an answer the cache does not hold.
+    let other = get(&r, "/api/v1/validate/username?username=maria").await;
+    assert_eq!(other.headers()["x-ratelimit-remaining"], "0");
+    let tag = other.headers()[header::ETAG].to_str().unwrap().to_owned();
+    let not_modified = get_with(
+        &r,
+        "/api/v1/validate/username?username=maria",
+        &[("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+    // The allowance is spent: a new request is refused, a cached one still answered.
+    assert_eq!(
+        get(&r, "/api/v1/validate/username?username=ana.paula")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        get(&r, "/api/v1/username-link?username=joao.silva")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // QR images: rendered once, then served from the cache however often asked.
+    let uri = "/api/v1/qr?username=joao.silva&format=svg&color=25d366";
+    for _ in 0..5 {
+        assert_eq!(get(&r, uri).await.status(), StatusCode::OK);
+    }
+    assert_eq!(state.qr_render_count(), 1);
 }
 
 #[tokio::test]
@@ -333,7 +384,7 @@ async fn forwarded_for_needs_a_trusted_proxy() {
     assert_eq!(
         get_with(
             &untrusted,
-            "/api/v1/validate/key?key=1234",
+            "/api/v1/validate/key?key=1235",
             &[("x-forwarded-for", "203.0.113.2")]
         )
         .await
@@ -353,7 +404,7 @@ async fn forwarded_for_needs_a_trusted_proxy() {
         assert_eq!(
             get_with(
                 &trusted,
-                "/api/v1/validate/key?key=1234",
+                &format!("/api/v1/validate/key?key=100{}", &ip[10..]),
                 &[("x-forwarded-for", ip)]
             )
             .await
@@ -364,7 +415,7 @@ async fn forwarded_for_needs_a_trusted_proxy() {
     assert_eq!(
         get_with(
             &trusted,
-            "/api/v1/validate/key?key=1234",
+            "/api/v1/validate/key?key=9999",
             &[("x-forwarded-for", "203.0.113.1")]
         )
         .await
@@ -467,6 +518,23 @@ async fn qr_renders_decode_and_are_cached() {
         "identical requests are not re-rendered"
     );
 
+    // The reference's "WhatsApp-green QR code as SVG" example renders, and decodes (the
+    // PNG of the same request is decoded here; wa-qr's tests decode the SVG itself).
+    let green = get(&r, "/api/v1/qr?username=joao.silva&format=svg&color=25d366").await;
+    assert_eq!(green.status(), StatusCode::OK);
+    assert_eq!(green.headers()[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(
+        String::from_utf8(body(green).await)
+            .unwrap()
+            .contains("#25d366")
+    );
+    let png = body(get(&r, "/api/v1/qr?username=joao.silva&color=25d366").await).await;
+    let mut prepared =
+        rqrr::PreparedImage::prepare(image::load_from_memory(&png).unwrap().to_luma8());
+    assert_eq!(
+        prepared.detect_grids()[0].decode().unwrap().1,
+        "https://wa.me/joao.silva"
+    );
     let svg = get(&r, "/api/v1/qr?phone=%2B14155552671&format=svg").await;
     assert_eq!(svg.headers()[header::CONTENT_TYPE], "image/svg+xml");
     assert!(
@@ -474,7 +542,7 @@ async fn qr_renders_decode_and_are_cached() {
             .unwrap()
             .starts_with("<svg")
     );
-    assert_eq!(state.qr_render_count(), 2);
+    assert_eq!(state.qr_render_count(), 4);
 }
 
 #[tokio::test]

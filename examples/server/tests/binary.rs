@@ -113,11 +113,12 @@ async fn real_binary_serves_the_link_api() {
     let doc: serde_json::Value = r.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
 
-    // Three more JSON requests use up the allowance of 5.
-    for _ in 0..2 {
+    // Three more distinct JSON requests use up the allowance of 5 (the 304 above was
+    // free).
+    for i in 0..3 {
         assert_eq!(
             client
-                .get(format!("{}/api/v1/validate/key?key=1234", server.base))
+                .get(format!("{}/api/v1/validate/key?key=200{i}", server.base))
                 .send()
                 .await
                 .unwrap()
@@ -126,7 +127,7 @@ async fn real_binary_serves_the_link_api() {
         );
     }
     let r = client
-        .get(format!("{}/api/v1/validate/key?key=1234", server.base))
+        .get(format!("{}/api/v1/validate/key?key=2009", server.base))
         .send()
         .await
         .unwrap();
@@ -134,6 +135,66 @@ async fn real_binary_serves_the_link_api() {
     assert!(r.headers().contains_key("retry-after"));
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "rate_limited");
+}
+
+/// On its defaults the public base is the bound address, and the short links the link API
+/// hands out redirect to wa.me; reserved and invalid paths stay 404s.
+#[tokio::test]
+async fn short_links_redirect_on_the_default_public_base() {
+    let server = start(&[]).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: String| client.get(format!("{}{path}", server.base)).send();
+    let v: serde_json::Value = get("/api/v1/username-link?username=joao.silva".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let short = v["shortLink"].as_str().unwrap().to_owned();
+    assert_eq!(short, format!("{}/joao.silva", server.base));
+    let r = client.get(&short).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(r.headers()["location"], "https://wa.me/joao.silva");
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let v: serde_json::Value = get("/api/v1/phone-link?phone=%2B14155552671".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["shortLink"], format!("{}/14155552671", server.base));
+    let r = get("/14155552671?text=Ol%C3%A1".into()).await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(
+        r.headers()["location"],
+        "https://wa.me/14155552671?text=Ol%C3%A1"
+    );
+    for path in [
+        "/api",
+        "/auth",
+        "/docs",
+        "/webhooks",
+        "/admin",
+        "/favicon.ico",
+        "/1234",
+        "/whatsapp.team",
+        "/a/b",
+    ] {
+        let r = get(path.into()).await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "not_found", "{path}");
+    }
+    assert_eq!(get("/healthz".into()).await.unwrap().status(), 200);
+    assert_eq!(get("/readyz".into()).await.unwrap().status(), 200);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ pub mod health;
 pub mod links;
 pub mod openapi;
 pub mod qr;
+pub mod short;
 pub mod validate;
 
 use axum::http::{HeaderValue, header};

@@ -15,6 +15,8 @@ use crate::error::{ErrorBody, ErrorDetail};
         title = "wa-kit API",
         description = "WhatsApp links, validation and QR codes. No key; CORS on; per-IP rate limits with \
 X-RateLimit-Limit / X-RateLimit-Remaining / X-RateLimit-Reset on every response and 429 + Retry-After when exceeded. \
+Identical requests (the same parameters in any order or encoding) within an answer's `max-age` are served from the \
+server's cache (`X-Cache: hit`) and, like `304 Not Modified` answers to `If-None-Match`, do not count against the limit. \
 Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         license(name = "MIT OR Apache-2.0"),
     ),
@@ -25,6 +27,7 @@ Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         super::validate::key,
         super::validate::phone,
         super::qr::qr,
+        super::short::short_link,
         openapi_json,
         super::health::healthz,
         super::health::readyz,

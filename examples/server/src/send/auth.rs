@@ -3,78 +3,86 @@
 //! `X-RateLimit-*` headers (`X-RateLimit-Reset` is the Unix time the window resets, as
 //! WhatsAPI documents), and registrations per client IP.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::DefaultClock;
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
 
 use super::SendState;
 use crate::error::{ApiError, SendApiError};
-use crate::middleware::{retry_after_secs, set_rate_limit_headers};
-use crate::state::Limit;
+use crate::limit::{Decision, LocalLimiter, Rate, SharedLimiter};
+use crate::middleware::set_rate_limit_headers;
 use crate::storage::Plan;
 
-type KeyedLimiter =
-    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
-
-/// Per-key plan limits and the registration limit (in this process; see the README for
-/// the scale-out note).
-pub struct Limits {
-    plans: Vec<(Plan, u32, KeyedLimiter)>,
-    /// Registrations per client IP (5 per minute).
-    pub register: Limit,
+/// Where per-key limit state lives: in this process on SQLite (one process owns the
+/// file), in the database on PostgreSQL (replicas share the limit).
+#[derive(Debug)]
+pub enum KeyLimiter {
+    /// In this process.
+    Local(LocalLimiter<String>),
+    /// In the shared database.
+    Shared(SharedLimiter),
 }
 
-impl std::fmt::Debug for Limits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Limits").finish_non_exhaustive()
+impl KeyLimiter {
+    async fn check(&self, key: &str, rate: Rate) -> Result<Decision, SendApiError> {
+        let now = crate::limit::now_ms();
+        match self {
+            KeyLimiter::Local(l) => Ok(l.check(&key.to_owned(), rate, now)),
+            KeyLimiter::Shared(l) => Ok(l.check(key, rate, now).await?),
+        }
     }
 }
 
+/// Per-key plan limits and the registration limit.
+#[derive(Debug)]
+pub struct Limits {
+    plans: Vec<(Plan, Rate)>,
+    /// Registrations per client IP (5 per minute).
+    register: Rate,
+    state: KeyLimiter,
+}
+
 impl Limits {
-    /// The plans' limits, each multiplied by `multiplier` (load tests).
-    pub fn new(multiplier: u32) -> Self {
+    /// The plans' limits, each multiplied by `multiplier` (load tests), kept in `state`.
+    pub fn new(multiplier: u32, state: KeyLimiter) -> Self {
         let plans = Plan::ALL
             .into_iter()
             .map(|p| {
-                let n = NonZeroU32::new(p.per_minute().saturating_mul(multiplier.max(1)))
-                    .unwrap_or(NonZeroU32::MIN);
                 (
                     p,
-                    n.get(),
-                    RateLimiter::keyed(Quota::per_minute(n))
-                        .with_middleware::<StateInformationMiddleware>(),
+                    Rate::per_minute(p.per_minute().saturating_mul(multiplier.max(1))),
                 )
             })
             .collect();
         Limits {
             plans,
-            register: Limit::new("register", 5),
+            register: Rate::per_minute(5),
+            state,
         }
     }
 
-    fn of(&self, plan: Plan) -> Option<&(Plan, u32, KeyedLimiter)> {
-        self.plans.iter().find(|(p, _, _)| *p == plan)
+    fn of(&self, plan: Plan) -> Option<Rate> {
+        self.plans.iter().find(|(p, _)| *p == plan).map(|(_, r)| *r)
     }
 
     /// Drops the state of keys that are back to a full allowance.
-    pub fn retain_recent(&self) {
-        for (_, _, l) in &self.plans {
-            l.retain_recent();
+    pub async fn retain_recent(&self, now_ms: u64) {
+        match &self.state {
+            KeyLimiter::Local(l) => l.retain_recent(now_ms),
+            KeyLimiter::Shared(l) => {
+                if let Err(e) = l.retain_recent(now_ms).await {
+                    tracing::warn!(code = e.code(), "pruning the shared limiter failed");
+                }
+            }
         }
-        self.register.limiter.retain_recent();
     }
 }
 
 fn unix_now() -> u64 {
-    wa_send::Clock::unix_seconds(&wa_send::SystemClock)
+    crate::limit::now_ms() / 1000
 }
 
 /// The bearer key of a request.
@@ -102,46 +110,50 @@ pub async fn authenticate(
         Ok(None) => return SendApiError::new("auth_invalid", "unknown API key").into_response(),
         Err(e) => return SendApiError::from(e).into_response(),
     };
-    let Some((plan, per_minute, limiter)) = send.limits.of(account.plan) else {
+    let Some(rate) = send.limits.of(account.plan) else {
         req.extensions_mut().insert(account);
         return next.run(req).await;
     };
-    let (plan, per_minute) = (*plan, *per_minute);
-    let mut resp = match limiter.check_key(&account.id) {
-        Ok(snapshot) => {
-            let remaining = snapshot.remaining_burst_capacity();
-            req.extensions_mut().insert(account);
-            let mut resp = next.run(req).await;
-            let reset = unix_now() + crate::middleware::reset_secs(per_minute, remaining);
-            set_rate_limit_headers(
-                resp.headers_mut(),
-                u64::from(per_minute),
-                u64::from(remaining),
-                reset,
-            );
-            return resp;
-        }
-        Err(not_until) => {
-            crate::metrics::rate_limited("plan");
-            let secs = retry_after_secs(&not_until);
-            let mut resp = SendApiError::new(
-                "rate_limited",
-                format!(
-                    "the {} plan allows {per_minute} requests per minute; retry in {secs} s",
-                    plan.as_str()
-                ),
-            )
-            .retry_after(secs)
-            .into_response();
-            set_rate_limit_headers(
-                resp.headers_mut(),
-                u64::from(per_minute),
-                0,
-                unix_now() + secs,
-            );
-            resp
-        }
+    let plan = account.plan;
+    let d = match send
+        .limits
+        .state
+        .check(&format!("plan:{}", account.id), rate)
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
     };
+    let mut resp = if d.allowed {
+        req.extensions_mut().insert(account);
+        next.run(req).await
+    } else {
+        crate::metrics::rate_limited("plan");
+        let secs = d.retry_after_secs();
+        SendApiError::new(
+            "rate_limited",
+            format!(
+                "the {} plan allows {} requests per minute; retry in {secs} s",
+                plan.as_str(),
+                d.limit
+            ),
+        )
+        .retry_after(secs)
+        .into_response()
+    };
+    // WhatsAPI documents X-RateLimit-Reset as the Unix time the window resets.
+    let reset = unix_now()
+        + if d.allowed {
+            d.reset_secs()
+        } else {
+            d.retry_after_secs()
+        };
+    set_rate_limit_headers(
+        resp.headers_mut(),
+        u64::from(d.limit),
+        u64::from(d.remaining),
+        reset,
+    );
     resp.headers_mut()
         .entry(header::CACHE_CONTROL)
         .or_insert(axum::http::HeaderValue::from_static("no-store"));
@@ -159,20 +171,27 @@ pub async fn register_limit(
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     let ip = crate::middleware::client_ip(req.headers(), peer, send.config.trusted_proxies);
-    match send.limits.register.limiter.check_key(&ip) {
-        Ok(_) => next.run(req).await,
-        Err(not_until) => {
-            crate::metrics::rate_limited("register");
-            let secs = retry_after_secs(&not_until);
-            ApiError::<crate::error::SendApi>::new(
-                "rate_limited",
-                format!(
-                    "at most {} registrations per minute; retry in {secs} s",
-                    send.limits.register.per_minute
-                ),
-            )
-            .retry_after(secs)
-            .into_response()
-        }
+    let d = match send
+        .limits
+        .state
+        .check(&format!("register:{ip}"), send.limits.register)
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    if d.allowed {
+        return next.run(req).await;
     }
+    crate::metrics::rate_limited("register");
+    let secs = d.retry_after_secs();
+    ApiError::<crate::error::SendApi>::new(
+        "rate_limited",
+        format!(
+            "at most {} registrations per minute; retry in {secs} s",
+            d.limit
+        ),
+    )
+    .retry_after(secs)
+    .into_response()
 }

@@ -21,8 +21,8 @@ const SWEEP_BATCH: usize = 200;
 
 /// The sender of an inbound message: its `wa_id` as WhatsApp reports it (authoritative,
 /// whatever libphonenumber thinks of its range), else its BSUID.
-fn sender(m: &wa_send::InboundMessage) -> Result<Recipient, &'static str> {
-    match (&m.from, &m.from_user_id) {
+fn sender(wa_id: Option<&str>, bsuid: Option<&str>) -> Result<Recipient, &'static str> {
+    match (wa_id, bsuid) {
         (Some(wa_id), _) => Phone::from_wa_id(wa_id)
             .map(Recipient::Phone)
             .map_err(|e| e.code()),
@@ -58,7 +58,7 @@ pub async fn inbound(
         return Ok(());
     };
     let Some(text) = m.text() else { return Ok(()) };
-    let from = match sender(m) {
+    let from = match sender(m.from.as_deref(), m.from_user_id.as_deref()) {
         Ok(from) => from,
         Err(reason) => {
             tracing::warn!(
@@ -199,5 +199,25 @@ pub async fn callback_finished(send: Arc<SendState>, d: WebhookDelivery) {
         {
             tracing::warn!(code = e.code(), "could not queue the verification reply");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wa_ids_are_trusted_and_drops_say_why() {
+        // WhatAuth's example sender is outside libphonenumber's ranges, but WhatsApp says so.
+        let from = sender(Some("56911111111"), None).unwrap();
+        assert_eq!(from.to_string(), "+56911111111");
+        let bsuid = sender(None, Some("US.13491208655302741918")).unwrap();
+        assert_eq!(bsuid.to_string(), "US.13491208655302741918");
+        assert_eq!(sender(Some("12"), None).unwrap_err(), "phone_too_short");
+        assert_eq!(sender(Some("abc"), None).unwrap_err(), "phone_not_a_number");
+        assert_eq!(sender(None, None).unwrap_err(), "sender_missing");
+        // A log line carries the country code only.
+        assert_eq!(country_of(Some("56911111111")), "+56");
+        assert_eq!(country_of(Some("abc")), "unknown");
     }
 }

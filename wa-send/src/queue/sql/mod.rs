@@ -439,6 +439,25 @@ impl Database {
         .await
     }
 
+    /// Runs one statement that writes and returns rows (`… RETURNING …`) in its own write
+    /// transaction.
+    ///
+    /// # Errors
+    /// `store_failed`.
+    pub async fn query_write(
+        &self,
+        sql: &'static str,
+        args: Vec<Value>,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let args: Vec<Arg<'_>> = args.iter().map(Value::as_arg).collect();
+                c.fetch_all(sql, &args).await
+            })
+        })
+        .await
+    }
+
     /// Runs one statement in its own write transaction and returns the rows it changed.
     ///
     /// # Errors
