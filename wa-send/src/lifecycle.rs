@@ -19,6 +19,7 @@ use crate::webhook::meta::MessageStatus;
 
 /// Where a message is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Status {
@@ -148,11 +149,13 @@ impl std::fmt::Display for Status {
 
 /// One step of a message's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct TimelineEntry {
     /// The status reached.
     pub status: Status,
-    /// When.
+    /// When (RFC 3339 UTC).
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
 }
 

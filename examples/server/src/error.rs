@@ -117,7 +117,7 @@ pub fn status_for(code: &str) -> StatusCode {
         "webhook_signature_missing"
         | "webhook_signature_malformed"
         | "webhook_signature_mismatch" => StatusCode::UNAUTHORIZED,
-        "plan_bulk_cap_exceeded" => StatusCode::FORBIDDEN,
+        "plan_bulk_cap_exceeded" | "admin_disabled" => StatusCode::FORBIDDEN,
         "webhook_mode_invalid" | "webhook_verify_token_mismatch" | "webhook_challenge_invalid" => {
             StatusCode::FORBIDDEN
         }
@@ -146,9 +146,7 @@ pub fn status_for(code: &str) -> StatusCode {
         | "delivery_network"
         | "delivery_malformed_response"
         | "delivery_rate_limited" => StatusCode::BAD_GATEWAY,
-        "circuit_open" | "meta_webhook_not_configured" | "admin_disabled" => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        "circuit_open" | "meta_webhook_not_configured" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }

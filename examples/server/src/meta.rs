@@ -76,7 +76,7 @@ pub struct EventsHandled {
 /// Meta's events: signed (`X-Hub-Signature-256` over the raw body), each handled once.
 #[utoipa::path(
     post, path = "/webhooks/whatsapp", tag = "meta", operation_id = "metaEvents",
-    request_body(content = Object, description = "Meta's webhook payload, signed"),
+    request_body(content = MetaNotification, description = "Meta's webhook notification, signed with `X-Hub-Signature-256` over the raw bytes"),
     responses(
         (status = 200, description = "Handled", body = inline(crate::send::dto::Envelope<EventsHandled>)),
         (status = 400, description = "`webhook_payload_malformed`", body = SendErrorBody),
@@ -144,4 +144,60 @@ pub async fn events(
         }),
     )
         .into_response())
+}
+
+/// Meta's webhook notification (`object`, `entry[].changes[].value`), as documented by
+/// Meta; only what the server reads is described, and Meta's other fields are allowed.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // describes the request body; the handler parses it with wa-send
+pub struct MetaNotification {
+    /// `whatsapp_business_account`.
+    #[schema(example = "whatsapp_business_account")]
+    object: String,
+    /// One entry per business account.
+    entry: Vec<MetaEntry>,
+}
+
+/// One entry of a notification.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // schema only
+pub struct MetaEntry {
+    /// The WhatsApp Business Account id.
+    id: String,
+    /// The changes.
+    changes: Vec<MetaChange>,
+}
+
+/// One change of an entry.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // schema only
+pub struct MetaChange {
+    /// `messages` (other fields are acknowledged and ignored).
+    #[schema(example = "messages")]
+    field: String,
+    /// The change.
+    value: MetaChangeValue,
+}
+
+/// The value of a `messages` change.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // schema only
+pub struct MetaChangeValue {
+    /// `whatsapp`.
+    messaging_product: Option<String>,
+    /// `{phone_number_id, display_phone_number}`: which business number this is about.
+    #[schema(value_type = Option<HashMap<String, String>>)]
+    metadata: Option<()>,
+    /// The senders' profiles (`{profile: {name}, wa_id}`).
+    #[schema(value_type = Option<Vec<HashMap<String, serde_json::Value>>>)]
+    contacts: Option<()>,
+    /// Inbound messages (Meta's message objects: `from`, `id`, `timestamp`, `type`, …).
+    #[schema(value_type = Option<Vec<HashMap<String, serde_json::Value>>>)]
+    messages: Option<()>,
+    /// Status updates of sent messages (`id`, `status`, `timestamp`, `recipient_id`, …).
+    #[schema(value_type = Option<Vec<HashMap<String, serde_json::Value>>>)]
+    statuses: Option<()>,
+    /// Errors Meta reports about the business account.
+    #[schema(value_type = Option<Vec<HashMap<String, serde_json::Value>>>)]
+    errors: Option<()>,
 }

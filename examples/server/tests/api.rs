@@ -545,11 +545,44 @@ async fn qr_renders_decode_and_are_cached() {
     assert_eq!(state.qr_render_count(), 4);
 }
 
+fn find_bare_objects(node: &Value, path: String, out: &mut Vec<String>) {
+    match node {
+        Value::Object(m) => {
+            let shaped = [
+                "properties",
+                "additionalProperties",
+                "oneOf",
+                "anyOf",
+                "allOf",
+                "$ref",
+            ];
+            if m.get("type") == Some(&Value::from("object"))
+                && !shaped.iter().any(|k| m.contains_key(*k))
+            {
+                out.push(path.clone());
+            }
+            for (k, v) in m {
+                find_bare_objects(v, format!("{path}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                find_bare_objects(v, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[tokio::test]
 async fn openapi_documents_every_route_and_code() {
     let r = default_router().await;
     let doc = json(get(&r, "/api/v1/openapi.json").await).await;
     assert_eq!(doc["openapi"], "3.1.0");
+    // Every body has a real schema: no object without properties, items or a map type.
+    let mut bare = Vec::new();
+    find_bare_objects(&doc, String::new(), &mut bare);
+    assert!(bare.is_empty(), "bare objects: {bare:#?}");
     let paths = doc["paths"].as_object().unwrap();
     for p in [
         "/api/v1/username-link",

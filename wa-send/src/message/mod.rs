@@ -525,6 +525,7 @@ impl Location {
 
 /// A contact card, in the Cloud API's shape.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Contact {
     /// The name; `formatted_name` is required.
@@ -572,6 +573,7 @@ impl Contact {
 
 /// A contact's name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ContactName {
     /// The full name as shown (required).
@@ -586,6 +588,7 @@ pub struct ContactName {
 
 /// A contact's phone number.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ContactPhone {
     /// The number as written.
@@ -600,6 +603,7 @@ pub struct ContactPhone {
 
 /// A contact's e-mail address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ContactEmail {
     /// The address.
@@ -611,6 +615,7 @@ pub struct ContactEmail {
 
 /// A contact's web site.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ContactUrl {
     /// The URL.
@@ -622,6 +627,7 @@ pub struct ContactUrl {
 
 /// A contact's organisation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ContactOrg {
     /// Company.
@@ -665,6 +671,7 @@ impl Buttons {
 
 /// One reply button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ReplyButton {
     /// Returned in the reply webhook (≤ 256 characters).
@@ -720,6 +727,7 @@ impl List {
 
 /// One section of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ListSection {
     /// Title (≤ 24 characters; required when there is more than one section).
@@ -741,6 +749,7 @@ impl ListSection {
 
 /// One row of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct ListRow {
     /// Returned in the reply webhook (≤ 200 characters).

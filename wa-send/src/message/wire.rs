@@ -430,7 +430,6 @@ pub enum WireButton {
     /// A reply button.
     Reply {
         /// Its id and title.
-        #[cfg_attr(feature = "utoipa", schema(value_type = Object))]
         reply: ReplyButton,
     },
 }
@@ -443,7 +442,6 @@ pub struct WireListAction {
     /// The label of the button that opens the list.
     pub button: String,
     /// The sections.
-    #[cfg_attr(feature = "utoipa", schema(value_type = Vec<Object>))]
     pub sections: Vec<ListSection>,
 }
 

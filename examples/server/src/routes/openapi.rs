@@ -123,7 +123,7 @@ pub fn document() -> &'static serde_json::Value {
 #[utoipa::path(
     get, path = "/api/v1/openapi.json", tag = "meta",
     responses(
-        (status = 200, description = "OpenAPI 3.1 document", body = Object),
+        (status = 200, description = "OpenAPI 3.1 document", body = HashMap<String, serde_json::Value>),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "`query_*` codes", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),

@@ -49,6 +49,11 @@ pub struct QrParams {
     style: Option<String>,
 }
 
+/// A rendered image (binary).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct QrImage(#[allow(dead_code)] Vec<u8>);
+
 /// Image formats.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -140,7 +145,7 @@ fn payload(q: &StrictQuery<QrParams>) -> Result<String, ApiError> {
 #[utoipa::path(
     get, path = "/api/v1/qr", tag = "qr", params(QrParams),
     responses(
-        (status = 200, description = "The image", content(("image/png"), ("image/svg+xml"))),
+        (status = 200, description = "The image", content((QrImage = "image/png"), (String = "image/svg+xml"))),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "`qr_*`, `username_*`, `phone_*`, `query_*` codes", body = ErrorBody),
         (status = 414, description = "`query_too_long`", body = ErrorBody),

@@ -1,6 +1,6 @@
 //! The operator API (billing is out of scope, so plans are set here): `PUT
 //! /admin/accounts/{id}/plan` with `Authorization: Bearer <WA_ADMIN_TOKEN>`. Without
-//! `WA_ADMIN_TOKEN` the routes answer 503 `admin_disabled`.
+//! `WA_ADMIN_TOKEN` the routes answer 403 `admin_disabled`.
 
 use std::sync::Arc;
 
@@ -15,17 +15,22 @@ use crate::error::{ApiError, SendApiError, SendErrorBody};
 use crate::extract::SendJson;
 
 fn check(send: &SendState, headers: &HeaderMap) -> Result<(), SendApiError> {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return Err(ApiError::new(
+            "admin_token_invalid",
+            "send `Authorization: Bearer <WA_ADMIN_TOKEN>`",
+        ));
+    };
     let Some(token) = send.config.admin_token.as_deref().filter(|t| !t.is_empty()) else {
         return Err(ApiError::new(
             "admin_disabled",
             "start the server with WA_ADMIN_TOKEN to use the operator API",
         ));
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
     if hashes_equal(
         &crate::crypto::key_hash(given),
         &crate::crypto::key_hash(token),
@@ -47,7 +52,7 @@ fn check(send: &SendState, headers: &HeaderMap) -> Result<(), SendApiError> {
         (status = 401, description = "`admin_token_invalid`", body = SendErrorBody),
         (status = 404, description = "`account_not_found`", body = SendErrorBody),
         (status = 413, description = "`body_too_large`", body = SendErrorBody),
-        (status = 503, description = "`admin_disabled`", body = SendErrorBody),
+        (status = 403, description = "`admin_disabled`: the server runs without `WA_ADMIN_TOKEN`", body = SendErrorBody),
     ),
     security(("admin_token" = []))
 )]

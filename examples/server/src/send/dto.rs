@@ -133,7 +133,6 @@ pub struct SendMessageBody {
     pub location: Option<WireLocation>,
     /// Extension: Meta's contact objects.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
     pub contacts: Option<Vec<wa_send::Contact>>,
     /// Extension: `{"message_id", "emoji"}`.
     #[serde(default)]

@@ -21,7 +21,7 @@ use super::dto::{
     MessageList, MessageView, SendAccepted, SendMessageBody, invalid, ok,
 };
 use crate::error::{ApiError, FieldError, SendApi, SendApiError, SendErrorBody};
-use crate::extract::{QuerySpec, SendJson, StrictQuery, read_body, typed_json};
+use crate::extract::{QuerySpec, SendJson, StrictQuery, body_invalid, read_body, typed_json};
 use crate::storage::Account;
 
 type Result<T = Response> = std::result::Result<T, SendApiError>;
@@ -208,20 +208,25 @@ fn item_error(e: &ItemError) -> ItemErrorView {
     }
 }
 
-/// Parses one bulk item; the item's own errors are reported in its result, not fatal.
+/// Reads every item's shape: an item the schema refuses (unknown field, wrong type,
+/// missing required field) refuses the whole request, as for a single send.
+fn bulk_shapes(items: &[Box<RawValue>]) -> Result<Vec<SendMessageBody>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| typed_json(raw.get().as_bytes(), &format!("messages[{i}]")))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(body_invalid)
+}
+
+/// Checks one well-formed bulk item; what is wrong with its values (a number that is no
+/// phone, a past `sendAt`, …) is reported in its result, not fatal.
 fn bulk_item(
     i: usize,
-    raw: &RawValue,
+    mut body: SendMessageBody,
     send_at: Option<&str>,
 ) -> std::result::Result<EnqueueRequest, ItemError> {
     let at = format!("messages[{i}]");
-    let mut body: SendMessageBody = typed_json(raw.get().as_bytes(), &at).map_err(|d| {
-        ItemError::new(
-            "body_invalid",
-            format!("invalid request body: {}", d.message),
-            Some(d.field),
-        )
-    })?;
     if body.send_at.is_none() {
         body.send_at = send_at.map(str::to_owned);
     }
@@ -241,8 +246,9 @@ fn bulk_item(
     Ok(req)
 }
 
-/// Send many messages under one batch id; invalid items are reported per item, the
-/// others queued (all in one transaction). `Idempotency-Key` works as for single sends.
+/// Send many messages under one batch id. A malformed item (unknown field, wrong type)
+/// refuses the request; items with invalid values are reported per item and the others
+/// queued (all in one transaction). `Idempotency-Key` works as for single sends.
 #[utoipa::path(
     post, path = "/messages/bulk", tag = "messages", operation_id = "sendBulk",
     request_body = BulkBody,
@@ -288,10 +294,10 @@ pub async fn bulk(
     if items.is_empty() {
         return Err(wa_send::SendError::BulkEmpty.into());
     }
-    let parsed: Vec<_> = items
-        .iter()
+    let parsed: Vec<_> = bulk_shapes(&items)?
+        .into_iter()
         .enumerate()
-        .map(|(i, raw)| bulk_item(i, raw, send_at.as_deref()))
+        .map(|(i, body)| bulk_item(i, body, send_at.as_deref()))
         .collect();
     let mut request = BulkRequest::new(parsed);
     request.idempotency_key = idempotency_key(&headers)?;

@@ -100,22 +100,25 @@ const PARAMS: &[&str] = &[
     "channel",
 ];
 
-/// The query as a request; empty parameters count as not given.
+/// The query as a request. An empty text parameter counts as not given; `expires_at`,
+/// `qr` and `channel` must hold a value when present.
 fn request(uri: &Uri) -> Result<Request, SendApiError> {
     let q = parse_query(uri.query().unwrap_or(""), PARAMS).map_err(ApiError::into_family)?;
     let get = |k: &str| q.get(k).filter(|v| !v.is_empty()).cloned();
-    let expires_at = get("expires_at")
+    let expires_at = q
+        .get("expires_at")
         .map(|m| m.trim().parse::<u32>())
         .transpose()
         .map_err(|_| ApiError::invalid("expires_at", "whole minutes"))?;
-    let qr = match get("qr").as_deref() {
+    let qr = match q.get("qr").map(String::as_str) {
         None => None,
         Some("1" | "true") => Some(true),
         Some("0" | "false") => Some(false),
         Some(_) => return Err(ApiError::invalid("qr", "0 or 1")),
     };
-    let channel = get("channel")
-        .map(|c| Channel::parse(&c).ok_or_else(|| ApiError::invalid("channel", "whatsapp or sms")))
+    let channel = q
+        .get("channel")
+        .map(|c| Channel::parse(c).ok_or_else(|| ApiError::invalid("channel", "whatsapp or sms")))
         .transpose()?;
     Ok(Request {
         expires_at,

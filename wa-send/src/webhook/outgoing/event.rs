@@ -74,7 +74,6 @@ pub struct StatusEventData {
     /// WhatsApp's message id (our addition).
     pub provider_message_id: Option<String>,
     /// Every status reached, with its time (our addition).
-    #[cfg_attr(feature = "utoipa", schema(value_type = Vec<Object>))]
     pub timeline: Vec<TimelineEntry>,
 }
 
