@@ -67,23 +67,74 @@ pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<S
     if !secrets.is_encrypting() {
         tracing::warn!("WA_SECRET_KEY is not set: provider credentials are stored unencrypted");
     }
-    let db = Database::open(&config.database)
+    let (db, store) = open_database(&config.database).await?;
+    let accounts = Accounts::new(db.clone(), secrets);
+    let (routing, statuses, finished) = routing(&config, &accounts);
+    let dispatcher = Dispatcher::new(
+        Arc::new(store),
+        routing.clone(),
+        clock.clone(),
+        dispatch_config(&config),
+    )
+    .map_err(|e| e.to_string())?
+    .with_webhooks(routing.clone());
+    let send = Arc::new(SendState {
+        accounts,
+        dispatcher: Arc::new(dispatcher),
+        seen: Seen::new(db.clone()),
+        verifications: Arc::new(SqlVerificationStore::new(db.clone())),
+        clock,
+        routing,
+        limits: auth::Limits::new(config.plan_limit_multiplier, key_limiter(&db)),
+        bulk_caps: BulkCaps {
+            free: config.bulk_cap_free.min(config.bulk_cap_basic),
+            basic: config.bulk_cap_basic,
+            pro: config.bulk_cap_pro,
+            enterprise: config.bulk_cap_enterprise,
+        },
+        config: config.clone(),
+    });
+    Ok(Server {
+        state: AppState::new(config, send),
+        statuses: Some(statuses),
+        finished: Some(finished),
+    })
+}
+
+/// The database at `url` with every migration applied, and the queue store on it.
+async fn open_database(url: &str) -> Result<(Database, SqlStore), String> {
+    let db = Database::open(url)
         .await
-        .map_err(|e| format!("database {}: {e}", config.database))?;
+        .map_err(|e| format!("database {url}: {e}"))?;
     let store = SqlStore::open(db.clone())
         .await
         .map_err(|e| format!("queue migrations: {e}"))?;
     crate::storage::migrate(&db)
         .await
         .map_err(|e| format!("server migrations: {e}"))?;
-    let accounts = Accounts::new(db.clone(), secrets);
-    // On PostgreSQL several replicas share the per-key limits; SQLite has one process.
-    let key_limiter = match db.engine() {
+    Ok((db, store))
+}
+
+/// On PostgreSQL several replicas share the per-key limits; SQLite has one process.
+fn key_limiter(db: &Database) -> auth::KeyLimiter {
+    match db.engine() {
         wa_send::queue::sql::Engine::Postgres => {
             auth::KeyLimiter::Shared(crate::limit::SharedLimiter::new(db.clone()))
         }
         _ => auth::KeyLimiter::Local(crate::limit::LocalLimiter::default()),
-    };
+    }
+}
+
+/// The dispatcher's view of accounts, with the dry-run backend's statuses and the
+/// finished webhook deliveries as feeds for the background tasks.
+fn routing(
+    config: &Config,
+    accounts: &Accounts,
+) -> (
+    Arc<Routing>,
+    mpsc::UnboundedReceiver<StatusUpdate>,
+    mpsc::UnboundedReceiver<WebhookDelivery>,
+) {
     let (status_tx, status_rx) = mpsc::unbounded_channel();
     let dry_run: wa_send::SharedBackend =
         Arc::new(wa_send::DryRunBackend::new().on_status(move |s| {
@@ -99,35 +150,7 @@ pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<S
     routing.on_finished(move |d| {
         let _ = finished_tx.send(d);
     });
-    let dispatcher = Dispatcher::new(
-        Arc::new(store),
-        routing.clone(),
-        clock.clone(),
-        dispatch_config(&config),
-    )
-    .map_err(|e| e.to_string())?
-    .with_webhooks(routing.clone());
-    let send = Arc::new(SendState {
-        accounts,
-        dispatcher: Arc::new(dispatcher),
-        seen: Seen::new(db.clone()),
-        verifications: Arc::new(SqlVerificationStore::new(db)),
-        clock,
-        routing,
-        limits: auth::Limits::new(config.plan_limit_multiplier, key_limiter),
-        bulk_caps: BulkCaps {
-            free: config.bulk_cap_free.min(config.bulk_cap_basic),
-            basic: config.bulk_cap_basic,
-            pro: config.bulk_cap_pro,
-            enterprise: config.bulk_cap_enterprise,
-        },
-        config: config.clone(),
-    });
-    Ok(Server {
-        state: AppState::new(config, send),
-        statuses: Some(status_rx),
-        finished: Some(finished_rx),
-    })
+    (routing, status_rx, finished_rx)
 }
 
 impl Server {

@@ -131,7 +131,7 @@ pub struct Config {
     #[arg(long, env = "WA_DISPATCH_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub dispatch_concurrency: u64,
 
-    /// Operator token for `/admin/*` (plan changes). Without it those routes answer 503.
+    /// Operator token for `/admin/*` (plans, deactivation). Without it those routes answer 403.
     #[arg(long, env = "WA_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 

@@ -53,6 +53,10 @@ pub const SERVER_CODES: &[(&str, &str)] = &[
     ),
     ("auth_invalid", "the key is unknown (or was rotated)"),
     (
+        "account_deactivated",
+        "the operator deactivated this account",
+    ),
+    (
         "admin_token_invalid",
         "the operator token is missing or wrong",
     ),
@@ -117,7 +121,9 @@ pub fn status_for(code: &str) -> StatusCode {
         "webhook_signature_missing"
         | "webhook_signature_malformed"
         | "webhook_signature_mismatch" => StatusCode::UNAUTHORIZED,
-        "plan_bulk_cap_exceeded" | "admin_disabled" => StatusCode::FORBIDDEN,
+        "plan_bulk_cap_exceeded" | "admin_disabled" | "account_deactivated" => {
+            StatusCode::FORBIDDEN
+        }
         "webhook_mode_invalid" | "webhook_verify_token_mismatch" | "webhook_challenge_invalid" => {
             StatusCode::FORBIDDEN
         }

@@ -106,44 +106,51 @@ pub async fn events(
         duplicates: 0,
     };
     for event in &events {
-        match event {
-            // Statuses apply idempotently (the lifecycle only moves forward): apply, then
-            // remember the id, so a crash in between cannot drop a redelivered status.
-            WebhookEvent::Status(s) => {
-                let id = format!("status:{}:{}", s.message_id, s.status.as_str());
-                if send.seen.contains(&id).await? {
-                    done.duplicates += 1;
-                    continue;
-                }
-                send.dispatcher.apply_status(s).await?;
-                send.seen.first_time(&id, send.now()).await?;
-                done.statuses += 1;
-            }
-            // An inbound message is claimed first (two replicas may get one redelivery), and
-            // forgotten again if handling it fails, so Meta's redelivery retries it.
-            WebhookEvent::Message(m) => {
-                let id = format!("message:{}", m.id);
-                if !send.seen.first_time(&id, send.now()).await? {
-                    done.duplicates += 1;
-                    continue;
-                }
-                if let Err(e) = crate::verification::flow::inbound(&send, m).await {
-                    let _ = send.seen.forget(&id).await;
-                    return Err(e);
-                }
-                done.messages += 1;
-            }
-            _ => {}
-        }
+        handle(&send, event, &mut done).await?;
     }
-    Ok((
-        StatusCode::OK,
-        axum::Json(crate::send::dto::Envelope {
-            success: true,
-            data: done,
-        }),
-    )
-        .into_response())
+    let body = crate::send::dto::Envelope {
+        success: true,
+        data: done,
+    };
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// One event of a notification, once: redeliveries are counted and change nothing.
+async fn handle(
+    send: &Arc<SendState>,
+    event: &WebhookEvent,
+    done: &mut EventsHandled,
+) -> Result<(), SendApiError> {
+    match event {
+        // Statuses apply idempotently (the lifecycle only moves forward): apply, then
+        // remember the id, so a crash in between cannot drop a redelivered status.
+        WebhookEvent::Status(s) => {
+            let id = format!("status:{}:{}", s.message_id, s.status.as_str());
+            if send.seen.contains(&id).await? {
+                done.duplicates += 1;
+                return Ok(());
+            }
+            send.dispatcher.apply_status(s).await?;
+            send.seen.first_time(&id, send.now()).await?;
+            done.statuses += 1;
+        }
+        // An inbound message is claimed first (two replicas may get one redelivery), and
+        // forgotten again if handling it fails, so Meta's redelivery retries it.
+        WebhookEvent::Message(m) => {
+            let id = format!("message:{}", m.id);
+            if !send.seen.first_time(&id, send.now()).await? {
+                done.duplicates += 1;
+                return Ok(());
+            }
+            if let Err(e) = crate::verification::flow::inbound(send, m).await {
+                let _ = send.seen.forget(&id).await;
+                return Err(e);
+            }
+            done.messages += 1;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Meta's webhook notification (`object`, `entry[].changes[].value`), as documented by

@@ -156,6 +156,8 @@ pub struct Account {
     pub callback_secret: String,
     /// Verification API defaults (JSON).
     pub verification_defaults: Option<String>,
+    /// When the operator deactivated it (its key then answers 403 `account_deactivated`).
+    pub deactivated_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Account {
@@ -170,7 +172,7 @@ impl std::fmt::Debug for Account {
 }
 
 const COLUMNS: &str = "id, name, email, plan, key_hash, created_at, credentials, phone_number_id, \
-                       webhook_url, signing_secret, callback_secret, verification_defaults";
+                       webhook_url, signing_secret, callback_secret, verification_defaults, deactivated_at";
 
 fn account_from(row: &Row) -> Result<Account, StoreError> {
     let id = row.text(0)?;
@@ -195,6 +197,7 @@ fn account_from(row: &Row) -> Result<Account, StoreError> {
         signing_secret: row.text(9)?,
         callback_secret: row.text(10)?,
         verification_defaults: row.opt_text(11)?,
+        deactivated_at: row.opt_ts(12)?,
         id,
     })
 }
@@ -274,6 +277,7 @@ impl Accounts {
                 .secrets
                 .seal(&wa_send::webhook::outgoing::generate_secret()),
             verification_defaults: None,
+            deactivated_at: None,
         };
         let a = account.clone();
         self.db
@@ -475,6 +479,34 @@ impl Accounts {
             Some(plan.as_str().to_owned()),
         )
         .await
+    }
+
+    /// Deactivates (`active == false`, from `now`) or reactivates an account; `false` when
+    /// there is no such account.
+    ///
+    /// # Errors
+    /// `store_failed`.
+    pub async fn set_active(
+        &self,
+        id: &str,
+        active: bool,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        let at = (!active).then_some(now);
+        self.db
+            .write(move |c| {
+                Box::pin(async move {
+                    let n = c
+                        .execute(
+                            "UPDATE wa_accounts SET deactivated_at = $2 WHERE id = $1",
+                            &[id.as_str().into(), at.into()],
+                        )
+                        .await?;
+                    Ok(n == 1)
+                })
+            })
+            .await
     }
 
     /// Stores the verification defaults (JSON).

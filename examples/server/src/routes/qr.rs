@@ -157,36 +157,7 @@ pub async fn qr(
     q: StrictQuery<QrParams>,
 ) -> Result<Response, ApiError> {
     let data = payload(&q)?;
-    let format = match q.get("format") {
-        None | Some("png") => Format::Png,
-        Some("svg") => Format::Svg,
-        Some(_) => return Err(ApiError::invalid("format", "`png` or `svg`")),
-    };
-    let style = match q.get("style") {
-        None | Some("square") => Style::Square,
-        Some("rounded") => Style::Rounded,
-        Some(_) => return Err(ApiError::invalid("style", "`square` or `rounded`")),
-    };
-    let size = number(&q, "size", 512)?;
-    let margin = number(&q, "margin", 4)?;
-    let fg = q.get("color").map(Color::parse).transpose()?;
-    let bg = q.get("bg").map(Color::parse).transpose()?;
-    let ecl = q
-        .get("ecl")
-        .map(Ecl::parse)
-        .transpose()?
-        .unwrap_or_default();
-    let mut options = Options::new()
-        .size(size)
-        .margin(margin)
-        .ecl(ecl)
-        .style(style);
-    if let Some(fg) = fg {
-        options = options.foreground(fg);
-    }
-    if let Some(bg) = bg {
-        options = options.background(bg);
-    }
+    let (options, format) = render_options(&q)?;
     // Identical requests are answered by the response cache in front of this handler.
     let body = options.render(data.as_bytes(), format)?;
     state.rendered_qr();
@@ -202,4 +173,35 @@ pub async fn qr(
     );
     h.insert("x-cache", HeaderValue::from_static("miss"));
     Ok(resp)
+}
+
+/// The rendering options and format a query asks for.
+fn render_options(q: &StrictQuery<QrParams>) -> Result<(Options, Format), ApiError> {
+    let format = match q.get("format") {
+        None | Some("png") => Format::Png,
+        Some("svg") => Format::Svg,
+        Some(_) => return Err(ApiError::invalid("format", "`png` or `svg`")),
+    };
+    let style = match q.get("style") {
+        None | Some("square") => Style::Square,
+        Some("rounded") => Style::Rounded,
+        Some(_) => return Err(ApiError::invalid("style", "`square` or `rounded`")),
+    };
+    let ecl = q
+        .get("ecl")
+        .map(Ecl::parse)
+        .transpose()?
+        .unwrap_or_default();
+    let mut options = Options::new()
+        .size(number(q, "size", 512)?)
+        .margin(number(q, "margin", 4)?)
+        .ecl(ecl)
+        .style(style);
+    if let Some(fg) = q.get("color").map(Color::parse).transpose()? {
+        options = options.foreground(fg);
+    }
+    if let Some(bg) = q.get("bg").map(Color::parse).transpose()? {
+        options = options.background(bg);
+    }
+    Ok((options, format))
 }

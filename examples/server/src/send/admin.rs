@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
 use super::SendState;
-use super::dto::{PlanBody, PlanSet, ok};
+use super::dto::{AccountStatusBody, AccountStatusSet, PlanBody, PlanSet, ok};
 use crate::crypto::hashes_equal;
 use crate::error::{ApiError, SendApiError, SendErrorBody};
 use crate::extract::SendJson;
@@ -71,6 +71,45 @@ pub async fn set_plan(
         PlanSet {
             id,
             plan: body.plan,
+        },
+    ))
+}
+
+/// Deactivate or reactivate an account (operator only): a deactivated account's key
+/// answers 403 `account_deactivated` (WhatsAPI's "Your account has been deactivated").
+#[utoipa::path(
+    put, path = "/admin/accounts/{id}/status", tag = "admin", operation_id = "setAccountStatus",
+    params(("id" = String, Path, description = "Account id")),
+    request_body = AccountStatusBody,
+    responses(
+        (status = 200, description = "Set", body = inline(super::dto::Envelope<AccountStatusSet>)),
+        (status = 400, description = "`body_invalid`", body = SendErrorBody),
+        (status = 401, description = "`admin_token_invalid`", body = SendErrorBody),
+        (status = 403, description = "`admin_disabled`: the server runs without `WA_ADMIN_TOKEN`", body = SendErrorBody),
+        (status = 404, description = "`account_not_found`", body = SendErrorBody),
+        (status = 413, description = "`body_too_large`", body = SendErrorBody),
+    ),
+    security(("admin_token" = []))
+)]
+pub async fn set_status(
+    State(send): State<Arc<SendState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    SendJson(body): SendJson<AccountStatusBody>,
+) -> Result<Response, SendApiError> {
+    check(&send, &headers)?;
+    if !send
+        .accounts
+        .set_active(&id, body.active, send.now())
+        .await?
+    {
+        return Err(ApiError::new("account_not_found", "no such account"));
+    }
+    Ok(ok(
+        StatusCode::OK,
+        AccountStatusSet {
+            id,
+            active: body.active,
         },
     ))
 }

@@ -101,26 +101,18 @@ pub async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let Some(key) = bearer(&req) else {
-        return SendApiError::new("auth_missing", "send `Authorization: Bearer sk_live_…`")
-            .into_response();
-    };
-    let account = match send.accounts.authenticate(&key).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return SendApiError::new("auth_invalid", "unknown API key").into_response(),
-        Err(e) => return SendApiError::from(e).into_response(),
+    let key = bearer(&req);
+    let account = match account_of(&send, key).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
     };
     let Some(rate) = send.limits.of(account.plan) else {
         req.extensions_mut().insert(account);
         return next.run(req).await;
     };
     let plan = account.plan;
-    let d = match send
-        .limits
-        .state
-        .check(&format!("plan:{}", account.id), rate)
-        .await
-    {
+    let key = format!("plan:{}", account.id);
+    let d = match send.limits.state.check(&key, rate).await {
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
@@ -128,36 +120,66 @@ pub async fn authenticate(
         req.extensions_mut().insert(account);
         next.run(req).await
     } else {
-        crate::metrics::rate_limited("plan");
-        let secs = d.retry_after_secs();
-        SendApiError::new(
-            "rate_limited",
-            format!(
-                "the {} plan allows {} requests per minute; retry in {secs} s",
-                plan.as_str(),
-                d.limit
-            ),
-        )
-        .retry_after(secs)
-        .into_response()
+        over_plan_limit(plan, &d)
     };
-    // WhatsAPI documents X-RateLimit-Reset as the Unix time the window resets.
-    let reset = unix_now()
-        + if d.allowed {
-            d.reset_secs()
-        } else {
-            d.retry_after_secs()
-        };
+    set_plan_limit_headers(&mut resp, &d);
+    resp
+}
+
+/// The active account whose key the request carries.
+async fn account_of(
+    send: &SendState,
+    key: Option<String>,
+) -> Result<crate::storage::Account, SendApiError> {
+    let key = key.ok_or_else(|| {
+        SendApiError::new("auth_missing", "send `Authorization: Bearer sk_live_…`")
+    })?;
+    let account = send
+        .accounts
+        .authenticate(&key)
+        .await?
+        .ok_or_else(|| SendApiError::new("auth_invalid", "unknown API key"))?;
+    if account.deactivated_at.is_some() {
+        return Err(SendApiError::new(
+            "account_deactivated",
+            "this account has been deactivated",
+        ));
+    }
+    Ok(account)
+}
+
+fn over_plan_limit(plan: Plan, d: &Decision) -> Response {
+    crate::metrics::rate_limited("plan");
+    let secs = d.retry_after_secs();
+    SendApiError::new(
+        "rate_limited",
+        format!(
+            "the {} plan allows {} requests per minute; retry in {secs} s",
+            plan.as_str(),
+            d.limit
+        ),
+    )
+    .retry_after(secs)
+    .into_response()
+}
+
+/// `X-RateLimit-*` (WhatsAPI documents `X-RateLimit-Reset` as the Unix time the window
+/// resets), and `no-store`: answers to keyed requests are never cached.
+fn set_plan_limit_headers(resp: &mut Response, d: &Decision) {
+    let wait = if d.allowed {
+        d.reset_secs()
+    } else {
+        d.retry_after_secs()
+    };
     set_rate_limit_headers(
         resp.headers_mut(),
         u64::from(d.limit),
         u64::from(d.remaining),
-        reset,
+        unix_now() + wait,
     );
     resp.headers_mut()
         .entry(header::CACHE_CONTROL)
         .or_insert(axum::http::HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// Registration limit per client IP (5 per minute), in the send API's error shape.

@@ -691,6 +691,23 @@ pub struct PlanBody {
     pub plan: crate::storage::Plan,
 }
 
+/// `PUT /admin/accounts/{id}/status`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountStatusBody {
+    /// `false` deactivates the account (its key answers 403), `true` reactivates it.
+    pub active: bool,
+}
+
+/// `PUT /admin/accounts/{id}/status` answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountStatusSet {
+    /// The account.
+    pub id: String,
+    /// Whether it is active now.
+    pub active: bool,
+}
+
 /// `PUT /admin/accounts/{id}/plan` answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanSet {

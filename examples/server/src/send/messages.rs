@@ -86,20 +86,7 @@ pub async fn send_message(
     let parsed = body.parse("").map_err(invalid)?;
     let backend = backend_name(&send, &account).await;
     if parsed.dry_run {
-        parsed
-            .outbound
-            .validate()
-            .map_err(wa_send::SendError::from)?;
-        let request = wa_send::cloud_api_request_body(&parsed.outbound).ok();
-        return Ok(ok(
-            StatusCode::OK,
-            DryRunResult {
-                dry_run: true,
-                valid: true,
-                backend,
-                request,
-            },
-        ));
+        return dry_run(&parsed.outbound, backend);
     }
     let mut req = EnqueueRequest::new(parsed.outbound);
     req.send_at = parsed.send_at;
@@ -114,6 +101,20 @@ pub async fn send_message(
         backend,
     };
     Ok(replayed(ok(StatusCode::ACCEPTED, body), done.replayed))
+}
+
+/// `dry_run: true`: the message is checked and the request Graph would get is shown;
+/// nothing is queued or sent.
+fn dry_run(outbound: &wa_send::Outbound, backend: String) -> Result {
+    outbound.validate().map_err(wa_send::SendError::from)?;
+    let request = wa_send::cloud_api_request_body(outbound).ok();
+    let body = DryRunResult {
+        dry_run: true,
+        valid: true,
+        backend,
+        request,
+    };
+    Ok(ok(StatusCode::OK, body))
 }
 
 /// `{"messages": [...], "sendAt"?}` read item by item: a bulk over the plan's cap is
@@ -273,23 +274,29 @@ pub async fn bulk(
 ) -> Result {
     let cap = send.bulk_caps.of(account.plan);
     // The plan bounds the body before anything is allocated for its items.
-    let bytes = read_body(
-        body,
-        cap.saturating_mul(MAX_MESSAGE_BYTES / 8) + MAX_MESSAGE_BYTES,
-    )
-    .await?;
-    let too_many = || {
-        ApiError::<SendApi>::new(
+    let limit = cap.saturating_mul(MAX_MESSAGE_BYTES / 8) + MAX_MESSAGE_BYTES;
+    let bytes = read_body(body, limit).await?;
+    let mut request = bulk_request(&bytes, cap, account.plan)?;
+    request.idempotency_key = idempotency_key(&headers)?;
+    let outcome = send.dispatcher.enqueue_batch(&account.id, request).await?;
+    let replay = outcome.replayed;
+    Ok(replayed(
+        ok(StatusCode::ACCEPTED, bulk_answer(&outcome)),
+        replay,
+    ))
+}
+
+/// The batch a bulk body asks for: at most `cap` items, each checked.
+fn bulk_request(bytes: &[u8], cap: usize, plan: crate::storage::Plan) -> Result<BulkRequest> {
+    let (items, send_at) = bulk_body(bytes, cap)?;
+    let BulkParse::Items(items) = items else {
+        return Err(ApiError::<SendApi>::new(
             "plan_bulk_cap_exceeded",
             format!(
                 "the {} plan takes at most {cap} messages per bulk call",
-                account.plan.as_str()
+                plan.as_str()
             ),
-        )
-    };
-    let (items, send_at) = bulk_body(&bytes, cap)?;
-    let BulkParse::Items(items) = items else {
-        return Err(too_many());
+        ));
     };
     if items.is_empty() {
         return Err(wa_send::SendError::BulkEmpty.into());
@@ -299,9 +306,11 @@ pub async fn bulk(
         .enumerate()
         .map(|(i, body)| bulk_item(i, body, send_at.as_deref()))
         .collect();
-    let mut request = BulkRequest::new(parsed);
-    request.idempotency_key = idempotency_key(&headers)?;
-    let outcome = send.dispatcher.enqueue_batch(&account.id, request).await?;
+    Ok(BulkRequest::new(parsed))
+}
+
+/// The documented bulk answer, with each item's id or error.
+fn bulk_answer(outcome: &wa_send::BulkOutcome) -> BulkAccepted {
     let results = outcome
         .items
         .iter()
@@ -319,14 +328,13 @@ pub async fn bulk(
             },
         })
         .collect();
-    let body = BulkAccepted {
+    BulkAccepted {
         batch_id: outcome.batch_id.clone(),
         total_messages: outcome.total,
         queued: outcome.queued(),
         failed_count: outcome.failed_count(),
         results,
-    };
-    Ok(replayed(ok(StatusCode::ACCEPTED, body), outcome.replayed))
+    }
 }
 
 /// One message of the calling account (another account's message is 404).
@@ -403,23 +411,8 @@ pub async fn list(
     Extension(account): Extension<Account>,
     q: StrictQuery<ListParams, SendApi>,
 ) -> Result {
-    let mut filter = ListFilter::account(account.id.clone());
-    filter.batch_id = q.get("batchId").map(str::to_owned);
-    if let Some(s) = q.get("status") {
-        filter.status = Some(Status::parse(s).ok_or_else(|| {
-            ApiError::invalid(
-                "status",
-                "one of queued, scheduled, processing, retrying, sent, delivered, read, failed, cancelled",
-            )
-        })?);
-    }
-    let limit = number(&q, "limit", 200)?.unwrap_or(20);
-    let page = number(&q, "page", 1_000_000)?.unwrap_or(1);
-    filter.limit = limit;
-    filter.after_id = q.get("cursor").map(str::to_owned);
-    if filter.after_id.is_none() {
-        filter.offset = (page - 1) * limit;
-    }
+    let (filter, page) = list_filter(&account, &q)?;
+    let limit = filter.limit;
     let records = send.dispatcher.list(&filter).await?;
     let next_cursor = (records.len() == limit)
         .then(|| records.last().map(|r| r.id.clone()))
@@ -433,6 +426,32 @@ pub async fn list(
             next_cursor,
         },
     ))
+}
+
+/// The filter and page number of a list query (`limit` default 20, max 200; `page`
+/// default 1; a `cursor` replaces the page).
+fn list_filter(
+    account: &Account,
+    q: &StrictQuery<ListParams, SendApi>,
+) -> std::result::Result<(ListFilter, usize), SendApiError> {
+    let mut filter = ListFilter::account(account.id.clone());
+    filter.batch_id = q.get("batchId").map(str::to_owned);
+    if let Some(s) = q.get("status") {
+        filter.status = Some(Status::parse(s).ok_or_else(|| {
+            ApiError::invalid(
+                "status",
+                "one of queued, scheduled, processing, retrying, sent, delivered, read, failed, cancelled",
+            )
+        })?);
+    }
+    let limit = number(q, "limit", 200)?.unwrap_or(20);
+    let page = number(q, "page", 1_000_000)?.unwrap_or(1);
+    filter.limit = limit;
+    filter.after_id = q.get("cursor").map(str::to_owned);
+    if filter.after_id.is_none() {
+        filter.offset = (page - 1) * limit;
+    }
+    Ok((filter, page))
 }
 
 /// Extension: cancel a queued or scheduled message.

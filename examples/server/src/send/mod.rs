@@ -124,6 +124,8 @@ pub fn router(send: Arc<SendState>) -> Router {
             send.clone(),
             auth::register_limit,
         ));
-    let admin = Router::new().route("/admin/accounts/{id}/plan", put(admin::set_plan));
+    let admin = Router::new()
+        .route("/admin/accounts/{id}/plan", put(admin::set_plan))
+        .route("/admin/accounts/{id}/status", put(admin::set_status));
     authed.merge(register).merge(admin).with_state(send)
 }

@@ -47,7 +47,7 @@ pub async fn inbound(
     send: &Arc<SendState>,
     m: &wa_send::InboundMessage,
 ) -> Result<(), SendApiError> {
-    let Some(pnid) = m.phone_number_id.as_deref() else {
+    let (Some(pnid), Some(text)) = (m.phone_number_id.as_deref(), m.text()) else {
         return Ok(());
     };
     let Some(account) = send.accounts.by_phone_number_id(pnid).await? else {
@@ -57,17 +57,8 @@ pub async fn inbound(
         );
         return Ok(());
     };
-    let Some(text) = m.text() else { return Ok(()) };
-    let from = match sender(m.from.as_deref(), m.from_user_id.as_deref()) {
-        Ok(from) => from,
-        Err(reason) => {
-            tracing::warn!(
-                reason,
-                country = %country_of(m.from.as_deref()),
-                "inbound message ignored: its sender is neither a wa_id nor a BSUID"
-            );
-            return Ok(());
-        }
+    let Some(from) = accepted_sender(m) else {
+        return Ok(());
     };
     let verifier = match verifier_for(send, &account) {
         Ok(v) => v,
@@ -80,33 +71,52 @@ pub async fn inbound(
         }
     };
     let msg = wa_verify::Inbound {
-        from: from.clone(),
+        from,
         profile_name: m.profile_name.clone(),
         text: text.to_owned(),
     };
     let outcome = verifier.handle_inbound(&account.id, &msg).await?;
     tracing::info!(outcome = outcome.kind(), "verification message");
     crate::metrics::verification(outcome.kind());
-    // With a callback the reply waits for its result (response_message when delivered,
-    // failure_message when given up); otherwise it goes at once.
+    answer(send, &account.id, m, msg.from, &outcome).await
+}
+
+/// The sender of `m`, or `None` (logged with the reason and the country code only).
+fn accepted_sender(m: &wa_send::InboundMessage) -> Option<Recipient> {
+    match sender(m.from.as_deref(), m.from_user_id.as_deref()) {
+        Ok(from) => Some(from),
+        Err(reason) => {
+            tracing::warn!(
+                reason,
+                country = %country_of(m.from.as_deref()),
+                "inbound message ignored: its sender is neither a wa_id nor a BSUID"
+            );
+            None
+        }
+    }
+}
+
+/// What follows an outcome: with a callback the reply waits for its result
+/// (`response_message` when delivered, `failure_message` when given up); otherwise the
+/// reply, if any, goes at once.
+async fn answer(
+    send: &SendState,
+    account: &str,
+    m: &wa_send::InboundMessage,
+    from: Recipient,
+    outcome: &Outcome,
+) -> Result<(), SendApiError> {
     if let Outcome::Validated {
         callback: Some(cb), ..
-    } = &outcome
+    } = outcome
     {
-        queue_callback(
-            send,
-            &account.id,
-            &cb.url,
-            &cb.payload,
-            Some(VALIDATED_CALLBACK_ATTEMPTS),
-        )
-        .await?;
-        return Ok(());
+        let attempts = Some(VALIDATED_CALLBACK_ATTEMPTS);
+        return queue_callback(send, account, &cb.url, &cb.payload, attempts).await;
     }
     if let Some(reply) = outcome.reply() {
         let msg = Outbound::new(from, Content::text(reply)).reply_to(m.id.clone());
         send.dispatcher
-            .enqueue(&account.id, EnqueueRequest::new(msg))
+            .enqueue(account, EnqueueRequest::new(msg))
             .await?;
     }
     Ok(())
