@@ -102,18 +102,19 @@ async fn crate_alone(n: usize, graph: &str, dir: &std::path::Path) -> f64 {
     rate
 }
 
-async fn through_server(
-    n: usize,
+/// A replica of the server on `db`: its base URL, and the sender that stops it.
+async fn replica(
+    db: &str,
     graph: &str,
-    hook: Option<&str>,
-    dir: &std::path::Path,
-    name: &str,
-) -> f64 {
-    let db = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+) -> (
+    String,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
     let config = wa_server_example::Config::parse_from([
         "wa-server-example",
         "--database",
-        &db,
+        db,
         "--graph-base-url",
         graph,
         "--plan-limit-multiplier",
@@ -144,6 +145,25 @@ async fn through_server(
             })
             .await;
     });
+    (base, stop_tx, background)
+}
+
+/// `n` messages through `replicas` servers on the database `db` (writers spread over
+/// them); messages per second from the first request to the last `sent`.
+async fn through_server(
+    n: usize,
+    graph: &str,
+    hook: Option<&str>,
+    db: &str,
+    replicas: usize,
+    name: &str,
+) -> f64 {
+    let mut servers = Vec::new();
+    for _ in 0..replicas {
+        servers.push(replica(db, graph).await);
+    }
+    let bases: Arc<Vec<String>> = Arc::new(servers.iter().map(|s| s.0.clone()).collect());
+    let base = bases[0].clone();
     let c = reqwest::Client::builder()
         .pool_max_idle_per_host(WRITERS)
         .build()
@@ -180,8 +200,9 @@ async fn through_server(
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..WRITERS {
-        let (c, base, keys) = (c.clone(), base.clone(), keys.clone());
+        let (c, bases, keys) = (c.clone(), bases.clone(), keys.clone());
         tasks.spawn(async move {
+            let base = &bases[w % bases.len()];
             for i in (w..n).step_by(WRITERS) {
                 let body = json!({"to": recipient(i), "message": format!("message {i}")});
                 let r = c
@@ -223,8 +244,10 @@ async fn through_server(
         n as f64 / accepted.as_secs_f64(),
         total.as_secs_f64()
     );
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), background).await;
+    for (_, stop_tx, background) in servers {
+        let _ = stop_tx.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), background).await;
+    }
     n as f64 / total.as_secs_f64()
 }
 
@@ -247,13 +270,35 @@ fn main() {
         .await;
         let dir = tempfile::tempdir().unwrap();
         println!("{n} messages, {WRITERS} concurrent writers, {ACCOUNTS} accounts, SQLite, accepted → sent");
+        let sqlite = |name: &str| format!("sqlite://{}", dir.path().join(format!("{name}.db")).display());
+        if std::env::var("WA_BENCH_ONLY").as_deref() == Ok("postgres") {
+            // Profiling aid: the PostgreSQL rows alone.
+            let pg = wa_send::queue::testing::fresh_postgres_url().await.unwrap();
+            let replicas = std::env::var("WA_BENCH_REPLICAS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+            let rate = through_server(n, &graph, None, &pg, replicas, "postgres").await;
+            println!("{replicas} replica(s) on PostgreSQL: {rate:.0} msg/s");
+            return;
+        }
         let base = crate_alone(n, &graph, dir.path()).await;
-        let plain = through_server(n, &graph, None, dir.path(), "server").await;
-        let hooked = through_server(n, &graph, Some(&format!("{slow_hook}/hook")), dir.path(), "server-slow-webhooks").await;
+        let plain = through_server(n, &graph, None, &sqlite("server"), 1, "server").await;
+        let hooked = through_server(n, &graph, Some(&format!("{slow_hook}/hook")), &sqlite("slow"), 1, "server-slow-webhooks").await;
         println!("{:<46} {:>10} {:>10}", "pipeline", "msg/s", "× crate");
         println!("{:<46} {:>10.0} {:>10.3}", "crate alone (Dispatcher::run, no HTTP)", base, 1.0);
         println!("{:<46} {:>10.0} {:>10.3}", "server: POST /send-message → sent", plain, plain / base);
         println!("{:<46} {:>10.0} {:>10.3}", "server, webhook receiver taking 10 s per call", hooked, hooked / base);
         println!("slow webhooks change send throughput by {:+.1} %", (hooked / plain - 1.0) * 100.0);
+        // Scale-out: one and two replicas on one PostgreSQL database, against one on SQLite.
+        if std::env::var_os("WA_TEST_POSTGRES_URL").is_some() {
+            let pg1 = wa_send::queue::testing::fresh_postgres_url().await.unwrap();
+            let one = through_server(n, &graph, None, &pg1, 1, "postgres-1").await;
+            let pg2 = wa_send::queue::testing::fresh_postgres_url().await.unwrap();
+            let two = through_server(n, &graph, None, &pg2, 2, "postgres-2").await;
+            println!("{:<46} {:>10} {:>10}", "scale-out", "msg/s", "ratio");
+            println!("{:<46} {:>10.0} {:>10.3}", "one replica on SQLite (baseline)", plain, 1.0);
+            println!("{:<46} {:>10.0} {:>10.3}", "one replica on PostgreSQL (× SQLite)", one, one / plain);
+            println!("{:<46} {:>10.0} {:>10.3}", "two replicas on PostgreSQL (× one PostgreSQL)", two, two / one);
+        } else {
+            println!("scale-out rows skipped: set WA_TEST_POSTGRES_URL to a PostgreSQL database");
+        }
     });
 }

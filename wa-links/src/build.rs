@@ -219,3 +219,60 @@ impl Link {
         }
     }
 }
+
+impl core::fmt::Display for Link {
+    /// The canonical `https://wa.me/…` form ([`Link::wa_me`]).
+    ///
+    /// ```
+    /// let phone = wa_validate::Phone::parse("+1 415 555 2671")?;
+    /// let link = wa_links::Link::phone(&phone).text("hi there");
+    /// assert_eq!(link.to_string(), "https://wa.me/14155552671?text=hi%20there");
+    /// # Ok::<(), wa_validate::Error>(())
+    /// ```
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.wa_me())
+    }
+}
+
+/// serde as the canonical `wa.me` string; deserialising accepts every click-to-chat form
+/// [`crate::parse`] reads (`api.whatsapp.com`, `whatsapp://`, …).
+#[cfg(feature = "serde")]
+mod serde_impl {
+    use super::Link;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    impl Serialize for Link {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&self.wa_me())
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Link {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            crate::parse(&s)
+                .map_err(D::Error::custom)?
+                .to_link()
+                .ok_or_else(|| D::Error::custom("not a click-to-chat link"))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn serde_is_the_wa_me_string() {
+            let phone = wa_validate::Phone::parse("+14155552671").unwrap();
+            let link = super::Link::phone(&phone).text("Olá");
+            let json = serde_json::to_string(&link).unwrap();
+            assert_eq!(json, r#""https://wa.me/14155552671?text=Ol%C3%A1""#);
+            let back: super::Link = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.wa_me(), link.wa_me());
+            let from_api: super::Link = serde_json::from_str(
+                r#""https://api.whatsapp.com/send?phone=14155552671&text=Ol%C3%A1""#,
+            )
+            .unwrap();
+            assert_eq!(from_api.wa_me(), link.wa_me());
+        }
+    }
+}

@@ -9,3 +9,5 @@ pub use build::{Link, Target};
 pub use encode::encode_text;
 pub use error::{Error, Result};
 pub use parse::{LinkKind, ParsedLink, parse};
+/// The identity types the builders take, so users need not name `wa-validate` themselves.
+pub use wa_validate::{Phone, Username, UsernameKey};

@@ -50,6 +50,22 @@ proptest! {
         }
     }
 
+    /// Texts made of the pieces that confused the parser: `%`-sequences, `?text=`-like
+    /// substrings, `&`, `#`, `+` and non-ASCII.
+    #[test]
+    fn tricky_texts_round_trip(parts in prop::collection::vec(prop::sample::select(vec![
+        "%", "%25", "%1", "%EF%BF%BD", "?text=", "&text=", "?", "&", "=", "#", "+", " ", "\u{FFFD}", "é", "👍", "a", "\n",
+    ]), 1..12)) {
+        let text: String = parts.concat();
+        let phone = Phone::parse("+14155552671").unwrap();
+        let link = Link::phone(&phone).text(text.clone());
+        for built in [link.wa_me(), link.api().unwrap(), link.deep_link().unwrap(), link.sms().unwrap()] {
+            let parsed = parse(&built).unwrap();
+            prop_assert_eq!(parsed.text.as_deref(), Some(text.as_str()), "{}", built);
+            prop_assert_eq!(parsed.target, Some(Target::Phone(phone.clone())));
+        }
+    }
+
     #[test]
     fn username_links_round_trip(name in "[a-z][a-z0-9_]{2,20}", text in ".{0,40}") {
         if let Ok(u) = Username::parse(&name) {

@@ -93,8 +93,26 @@ impl Color {
         }
     }
 
-    /// `#rrggbb`.
+    /// `#rrggbb` for an opaque colour, `#rrggbbaa` otherwise: what [`Color::parse`] reads
+    /// back to the same colour.
+    ///
+    /// ```
+    /// use wa_qr::Color;
+    /// assert_eq!(Color::parse("#075e54")?.to_hex(), "#075e54");
+    /// assert_eq!(Color::parse("#075e5482")?.to_hex(), "#075e5482");
+    /// assert_eq!(Color::parse("#0008")?.to_hex(), "#00000088");
+    /// # Ok::<(), wa_qr::Error>(())
+    /// ```
     pub fn to_hex(self) -> String {
+        if self.a == 255 {
+            self.to_rgb_hex()
+        } else {
+            format!("{}{:02x}", self.to_rgb_hex(), self.a)
+        }
+    }
+
+    /// `#rrggbb`, alpha left out (SVG carries it as `fill-opacity`).
+    pub fn to_rgb_hex(self) -> String {
         format!("#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
     }
 

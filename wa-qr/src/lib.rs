@@ -14,6 +14,7 @@ mod png_out;
 #[cfg(feature = "svg")]
 #[cfg_attr(docsrs, doc(cfg(feature = "svg")))]
 mod svg_out;
+mod text_forms;
 
 pub use color::{Color, MIN_CONTRAST};
 pub use encode::Ecl;

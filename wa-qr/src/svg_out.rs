@@ -48,7 +48,7 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> String {
     out.push_str(r#"" shape-rendering="crispEdges">"#);
     if opts.bg.a != 0 {
         out.push_str(r#"<rect width="100%" height="100%" fill=""#);
-        out.push_str(&opts.bg.to_hex());
+        out.push_str(&opts.bg.to_rgb_hex());
         if opts.bg.a != 255 {
             out.push_str(r#"" fill-opacity=""#);
             push_opacity(&mut out, opts.bg.a);
@@ -56,7 +56,11 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> String {
         out.push_str(r#""/>"#);
     }
     out.push_str(r#"<path fill=""#);
-    out.push_str(&opts.fg.to_hex());
+    out.push_str(&opts.fg.to_rgb_hex());
+    if opts.fg.a != 255 {
+        out.push_str(r#"" fill-opacity=""#);
+        push_opacity(&mut out, opts.fg.a);
+    }
     out.push_str(r#"" d=""#);
     let rounded = opts.style == Style::Rounded;
     for y in 0..size as usize {
@@ -123,7 +127,7 @@ fn push_logo(out: &mut String, logo: &crate::Logo, size: u32, margin: u32, opts:
     };
     out.push_str(&format!(
         r#"<rect x="{origin}" y="{origin}" width="{side}" height="{side}" fill="{}"/>"#,
-        bg.to_hex()
+        bg.to_rgb_hex()
     ));
     let mime = match logo.kind() {
         LogoKind::Png => "image/png",

@@ -28,3 +28,30 @@ proptest! {
         let _ = Options::new().size(size).margin(margin).svg(&payload);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Every accepted colour form (3, 4, 6 or 8 hex digits, `#` optional) keeps its alpha
+    /// through `to_hex`, and `to_hex` reads back to the same colour.
+    #[test]
+    fn colours_round_trip(hex in "#?([0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})") {
+        let c = wa_qr::Color::parse(&hex).unwrap();
+        prop_assert_eq!(wa_qr::Color::parse(&c.to_hex()).unwrap(), c);
+        let digits = hex.trim_start_matches('#');
+        let expect_alpha = match digits.len() {
+            4 => u8::from_str_radix(&digits[3..4], 16).unwrap() * 17,
+            8 => u8::from_str_radix(&digits[6..8], 16).unwrap(),
+            _ => 255,
+        };
+        prop_assert_eq!(c.a, expect_alpha);
+    }
+
+    /// Anything else is refused, never guessed.
+    #[test]
+    fn other_colour_lengths_are_refused(hex in "[0-9a-f]{0,12}") {
+        if ![3, 4, 6, 8].contains(&hex.len()) {
+            prop_assert!(wa_qr::Color::parse(&hex).is_err());
+        }
+    }
+}

@@ -207,13 +207,22 @@ impl Lifecycle {
     /// assert!(l.advance(Status::Delivered, Timestamp::from_secs(1)));
     /// let steps: Vec<_> = l.timeline.iter().map(|t| (t.status, t.at.as_secs())).collect();
     /// assert_eq!(steps, [(Status::Queued, 1), (Status::Processing, 2), (Status::Sent, 2), (Status::Delivered, 2)]);
+    /// // A `read` that overtakes `delivered` implies it too.
+    /// let mut l = Lifecycle::new(Status::Queued, Timestamp::from_secs(1));
+    /// assert!(l.advance(Status::Read, Timestamp::from_secs(3)));
+    /// let steps: Vec<_> = l.timeline.iter().map(|t| t.status.as_str()).collect();
+    /// assert_eq!(steps, ["queued", "sent", "delivered", "read"]);
     /// ```
     pub fn advance(&mut self, to: Status, at: Timestamp) -> bool {
         if !self.status.can_become(to) {
             return false;
         }
+        // Meta's statuses can arrive out of order; a later one implies the earlier steps.
         if matches!(to, Status::Delivered | Status::Read) && !self.status.is_sent() {
             self.push(Status::Sent, at);
+        }
+        if to == Status::Read && self.reached(Status::Delivered).is_none() {
+            self.push(Status::Delivered, at);
         }
         if to.is_sent() {
             self.error_code = None;
@@ -276,12 +285,15 @@ mod tests {
         );
         assert!(!l.advance(Status::Read, t(7)), "duplicate is a no-op");
         let steps: Vec<_> = l.timeline.iter().map(|t| t.status).collect();
+        // Read implies delivered (changed on purpose: a receiver of status webhooks gets
+        // every step once, even when Meta's `read` overtakes its `delivered`).
         assert_eq!(
             steps,
             [
                 Status::Queued,
                 Status::Processing,
                 Status::Sent,
+                Status::Delivered,
                 Status::Read
             ]
         );

@@ -434,6 +434,20 @@ impl PhoneOptions {
         let country_code =
             u16::try_from(number.country_code).map_err(|_| Error::PhoneInvalidCountryCode)?;
         let cc_len = country_code.to_string().len();
+        // A national number that starts with 0 after the country code (Italy's fixed lines,
+        // or a trunk prefix the caller left in: `+49 00 1234 5678`) must read back as
+        // itself, or the E.164 form would name another number. Only these pay the re-parse.
+        if e164.as_bytes().get(1 + cc_len) == Some(&b'0') {
+            let again = util.parse(&e164, None).ok();
+            if again.map(|n| n.format_as(PhoneNumberFormat::E164).into_owned())
+                != Some(e164.clone())
+            {
+                let r = number_region.or(region);
+                return Err(Error::PhoneInvalidForRegion {
+                    region: r.map_or_else(|| "ZZ".to_owned(), |r| r.as_region_str().to_string()),
+                });
+            }
+        }
         Ok(Phone {
             national_start: u8::try_from(1 + cc_len).unwrap_or(u8::MAX),
             country_code,

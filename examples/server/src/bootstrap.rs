@@ -67,7 +67,7 @@ pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<S
     if !secrets.is_encrypting() {
         tracing::warn!("WA_SECRET_KEY is not set: provider credentials are stored unencrypted");
     }
-    let (db, store) = open_database(&config.database).await?;
+    let (db, store) = open_database(&config.database, config.db_connections).await?;
     let accounts = Accounts::new(db.clone(), secrets);
     let (routing, statuses, finished) = routing(&config, &accounts);
     let dispatcher = Dispatcher::new(
@@ -102,8 +102,10 @@ pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<S
 }
 
 /// The database at `url` with every migration applied, and the queue store on it.
-async fn open_database(url: &str) -> Result<(Database, SqlStore), String> {
-    let db = Database::open(url)
+async fn open_database(url: &str, connections: u32) -> Result<(Database, SqlStore), String> {
+    let mut options = wa_send::queue::sql::DatabaseOptions::default();
+    options.max_connections = connections;
+    let db = Database::open_with(url, options)
         .await
         .map_err(|e| format!("database {url}: {e}"))?;
     let store = SqlStore::open(db.clone())

@@ -47,6 +47,16 @@ pub struct Config {
     #[arg(long, env = "WA_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub cache_bytes: usize,
 
+    /// Longest a request may take, reading its body included (ms); slower requests answer
+    /// 408 `request_timeout` in their API's error shape.
+    #[arg(long, env = "WA_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// Longest a connection may take to send a request's headers, and longest an idle
+    /// keep-alive connection is held open before it is closed (ms).
+    #[arg(long, env = "WA_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+
     /// The notice returned with username links.
     #[arg(long, env = "WA_USERNAME_NOTICE", default_value = DEFAULT_USERNAME_NOTICE)]
     pub username_notice: String,
@@ -59,6 +69,10 @@ pub struct Config {
     /// `wa-kit.db` file) or `postgres://user:password@host/db` (several replicas).
     #[arg(long, env = "WA_DATABASE", default_value = "sqlite://wa-kit.db")]
     pub database: String,
+
+    /// Database connections: SQLite's read pool, or the PostgreSQL pool of this replica.
+    #[arg(long, env = "WA_DB_CONNECTIONS", default_value_t = 16, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub db_connections: u32,
 
     /// 64 hex characters: encrypts stored provider secrets (ChaCha20-Poly1305). Without it
     /// secrets are stored unencrypted and a warning is logged.

@@ -71,6 +71,10 @@ pub const SERVER_CODES: &[(&str, &str)] = &[
         "the body is larger than this endpoint takes",
     ),
     (
+        "request_timeout",
+        "the request (its body included) took longer than the server's request timeout",
+    ),
+    (
         "message_type_conflict",
         "a body with both `message` and `type`",
     ),
@@ -136,6 +140,7 @@ pub fn status_for(code: &str) -> StatusCode {
         | "message_not_retryable"
         | "phone_number_id_taken" => StatusCode::CONFLICT,
         "body_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "request_timeout" => StatusCode::REQUEST_TIMEOUT,
         "query_too_long" => StatusCode::URI_TOO_LONG,
         "rate_limited" | "verify_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "internal_error"

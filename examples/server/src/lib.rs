@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod send;
+pub mod serve;
 pub mod state;
 pub mod storage;
 pub mod verification;
@@ -67,6 +68,26 @@ fn is_send_family(path: &str) -> bool {
     ]
     .iter()
     .any(|p| path.starts_with(p))
+}
+
+/// Answers 408 `request_timeout` (in the path's API family's shape) when the request,
+/// body reading included, takes longer than `limit`.
+async fn deadline(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let send_family = is_send_family(req.uri().path());
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) if send_family => {
+            ApiError::<SendApi>::new("request_timeout", "the request took too long").into_response()
+        }
+        Err(_) => {
+            ApiError::<LinkApi>::new("request_timeout", "the request took too long").into_response()
+        }
+    }
 }
 
 async fn not_found(req: Request) -> axum::response::Response {
@@ -114,12 +135,19 @@ fn link_api(state: AppState) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(metrics::readyz))
         .route("/metrics", get(metrics::metrics_text));
-    json.merge(qr).merge(probes).with_state(state)
+    // Static pages: not limited (the link API calls they make are).
+    let pages = Router::new()
+        .route("/", get(routes::pages::index))
+        .route("/docs", get(routes::pages::docs))
+        .route("/docs/redoc.standalone.js", get(routes::pages::redoc))
+        .route("/llms.txt", get(routes::pages::llms));
+    json.merge(qr).merge(probes).merge(pages).with_state(state)
 }
 
 /// Builds the HTTP application: each API family's router, merged, with the shared layers.
 pub fn app(state: AppState) -> Router {
     let send = state.send.clone();
+    let state_timeout = state.config.request_timeout_ms;
     let expose = [
         middleware::X_RATELIMIT_LIMIT.clone(),
         middleware::X_RATELIMIT_REMAINING.clone(),
@@ -157,6 +185,10 @@ pub fn app(state: AppState) -> Router {
         .merge(meta::router(send))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            std::time::Duration::from_millis(state_timeout),
+            deadline,
+        ))
         .layer(axum::middleware::from_fn(middleware::etag))
         .layer(axum::middleware::from_fn(metrics::access))
         .layer(

@@ -210,9 +210,10 @@ impl SharedLimiter {
                  RETURNING tat, ok"
             }
         };
+        // One atomic statement: in autocommit on PostgreSQL, a single round trip.
         let rows = self
             .db
-            .query_write(
+            .write_one(
                 sql,
                 vec![
                     Value::from(key),

@@ -2,7 +2,7 @@
 //! (`wa-kit.db`) and the dry-run backend for accounts without Meta credentials; `--help`
 //! lists every flag and its environment variable.
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -24,6 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Load libphonenumber metadata before accepting traffic, so no request pays for it.
     wa_validate::phone::warm_up();
     let bind = config.bind;
+    let header_timeout = Duration::from_millis(config.header_timeout_ms);
+    let request_timeout = Duration::from_millis(config.request_timeout_ms);
     let database = redact(&config.database);
     let mut server = wa_server_example::build(config).await?;
     let router = server.router();
@@ -37,11 +39,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .await;
     });
-    axum::serve(
+    // Requests in flight at SIGTERM get up to the request timeout to finish.
+    wa_server_example::serve::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        header_timeout,
+        request_timeout,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await?;
     // Stop claiming; sends in flight finish (up to the drain timeout) and are recorded.
     let _ = stop_tx.send(true);

@@ -665,3 +665,21 @@ async fn openapi_documents_every_route_and_code() {
         );
     }
 }
+
+/// One table for the whole workspace: every crate's codes and the server's, each with the
+/// HTTP status the server answers it with. Codes are never renamed, so this snapshot only
+/// ever grows; a code in two tables is a bug.
+#[test]
+fn every_code_of_the_workspace_with_its_status() {
+    let all = wa_server_example::error::all_codes();
+    let mut seen = std::collections::HashSet::new();
+    for (code, _, _) in &all {
+        assert!(seen.insert(*code), "{code} is declared twice");
+    }
+    let mut rows: Vec<String> = all
+        .iter()
+        .map(|(code, status, meaning)| format!("{code} {} {meaning}", status.as_u16()))
+        .collect();
+    rows.sort();
+    insta::assert_snapshot!("workspace_error_codes", rows.join("\n"));
+}

@@ -180,7 +180,7 @@ async fn short_links_redirect_on_the_default_public_base() {
     for path in [
         "/api",
         "/auth",
-        "/docs",
+        "/docs/x",
         "/webhooks",
         "/admin",
         "/favicon.ico",
@@ -195,6 +195,24 @@ async fn short_links_redirect_on_the_default_public_base() {
     }
     assert_eq!(get("/healthz".into()).await.unwrap().status(), 200);
     assert_eq!(get("/readyz".into()).await.unwrap().status(), 200);
+    // The embedded pages: the generator, the docs UI with its own script, llms.txt.
+    for (path, ty, needle) in [
+        ("/", "text/html", "wa-kit link &amp; QR generator"),
+        ("/docs", "text/html", "/docs/redoc.standalone.js"),
+        ("/docs/redoc.standalone.js", "text/javascript", "Redoc"),
+        ("/llms.txt", "text/plain", "## Send API"),
+    ] {
+        let r = get(path.into()).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(ty)
+        );
+        assert!(r.headers().contains_key("content-security-policy"));
+        assert!(r.text().await.unwrap().contains(needle), "{path}");
+    }
 }
 
 #[tokio::test]
@@ -237,4 +255,57 @@ async fn graceful_shutdown_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(exited.expect("exits after SIGTERM").success());
+}
+
+/// A client that never finishes its headers is disconnected after the header timeout; one
+/// that never finishes its body gets 408 `request_timeout` after the request timeout; an
+/// idle keep-alive connection is closed too. 300 such sockets do not stop the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(&["--header-timeout-ms", "400", "--request-timeout-ms", "600"]).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let read_all = async |s: &mut tokio::net::TcpStream| {
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+            .await
+            .expect("the server closed the connection")
+            .map(|_| String::from_utf8_lossy(&out).into_owned())
+            .unwrap_or_default()
+    };
+
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        idle.push(s);
+    }
+    // The server still answers while 300 clients dawdle.
+    let r = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for s in &mut idle {
+        let answer = read_all(s).await;
+        assert!(!answer.contains("200 OK"), "{answer}");
+    }
+
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(
+        b"POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":",
+    )
+    .await
+    .unwrap();
+    let answer = read_all(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_all(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }

@@ -658,6 +658,36 @@ async fn verification_api_as_documented_survives_a_restart() {
     let c = reqwest::Client::new();
     let (key, callback_secret) = whatauth_account(&c, &base).await;
 
+    // The phone number id now routes inbound traffic to that account; another account with
+    // a token Graph accepts for the same id cannot claim it.
+    let other: Value = c
+        .post(format!("{base}/auth/register"))
+        .json(&json!({"name": "Squatter", "email": "s@other.example"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other_auth = format!("Bearer {}", other["data"]["apiKey"].as_str().unwrap());
+    let r = c
+        .put(format!("{base}/auth/me/credentials"))
+        .header("authorization", &other_auth)
+        .json(&json!({"whatsappAccessToken": "EAAG-other", "whatsappPhoneNumberId": PNID}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .post(format!("{base}/auth/me/credentials/verify"))
+        .header("authorization", &other_auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "phone_number_id_taken");
+
     // WhatAuth's cURL sample, every parameter as documented.
     let r = c
         .get(format!("{base}/api/v1/verification_code"))
@@ -813,6 +843,27 @@ async fn verification_api_as_documented_survives_a_restart() {
     }
     let reply = eventually("the reply", async || graph_text_to(&seen, "+56911111111")).await;
     assert_eq!(reply, "Default welcome");
+    // Meta redelivers the same message four more times: nothing changes.
+    for _ in 0..4 {
+        inbound_text(
+            &c,
+            &base,
+            "wamid.WA1",
+            "56911111111",
+            "Some Folk",
+            &format!(">>{code}<<\nTap send"),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let replies = seen
+        .lock()
+        .unwrap()
+        .graph
+        .iter()
+        .filter(|(m, _, b)| m == "POST" && b["to"] == "+56911111111")
+        .count();
+    assert_eq!((hooks_to(&seen, "callback").len(), replies), (1, 1));
     let polled: Value = c
         .get(format!(
             "{base}/api/v1/verification_code/{}",
@@ -1092,13 +1143,16 @@ async fn whatsapi_reference_examples_verbatim() {
         v["data"]["providerMessageId"].as_str().map(str::to_owned)
     })
     .await;
+    // Meta redelivers every notification it is not sure we got: each status five times.
     for (status, ts) in [("sent", 1_764_000_001), ("delivered", 1_764_000_004)] {
-        assert_eq!(
-            post_meta(&c, &base, status_webhook(&wamid, status, ts))
-                .await
-                .status(),
-            200
-        );
+        for _ in 0..5 {
+            assert_eq!(
+                post_meta(&c, &base, status_webhook(&wamid, status, ts))
+                    .await
+                    .status(),
+                200
+            );
+        }
     }
     let (_, v, _) = call(
         &c,
@@ -1325,6 +1379,16 @@ async fn whatsapi_reference_examples_verbatim() {
     assert!(failed_event["data"]["errorMessage"].is_string());
     assert!(failed_event["data"]["failedAt"].is_string());
     let _ = order_id;
+    // Five deliveries of each status produced one customer webhook each.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let per_status = |status: &str| {
+        hooks_to(&seen, "whatsapi")
+            .into_iter()
+            .map(|(_, b)| serde_json::from_slice::<Value>(&b).unwrap())
+            .filter(|e| e["data"]["status"] == status && e["data"]["messageId"] == hello.as_str())
+            .count()
+    };
+    assert_eq!((per_status("sent"), per_status("delivered")), (1, 1));
 
     // Remove the webhook, as documented.
     let (s, _, _) = call(

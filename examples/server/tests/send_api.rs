@@ -573,3 +573,115 @@ async fn plan_and_register_limits() {
         (429, Some("rate_limited"))
     );
 }
+
+/// `Idempotency-Key` on bulk sends: the replay is the original answer, another body 409.
+#[tokio::test]
+async fn bulk_idempotency_replays_and_conflicts() {
+    let r = rig(&["--plan-limit-multiplier", "100"]).await;
+    let key = r.register().await;
+    let k = Some(key.as_str());
+    let body = json!({"messages": [{"to": "14155552671", "message": "Hi Alice"}, {"to": "14155552672", "message": "Hi Bob"}]});
+    let hdr = [("idempotency-key", "bulk-1")];
+    let (s, first, h) = r
+        .call("POST", "/messages/bulk", k, Some(body.clone()), &hdr)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{first}");
+    assert!(h.get("idempotency-replayed").is_none());
+    let (s, again, h) = r
+        .call("POST", "/messages/bulk", k, Some(body.clone()), &hdr)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(h["idempotency-replayed"], "true");
+    assert_eq!(again["data"]["batchId"], first["data"]["batchId"]);
+    let (_, list, _) = r
+        .call(
+            "GET",
+            &format!(
+                "/messages?batchId={}",
+                first["data"]["batchId"].as_str().unwrap()
+            ),
+            k,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        list["data"]["messages"].as_array().map(Vec::len),
+        Some(2),
+        "{list}"
+    );
+    let other = json!({"messages": [{"to": "14155552671", "message": "Hi Carol"}]});
+    let (s, v, _) = r.call("POST", "/messages/bulk", k, Some(other), &hdr).await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (409, Some("idempotency_key_conflict"))
+    );
+}
+
+/// Ten rotations while four senders hammer the API: once `rotate-key` has answered, the
+/// old key is refused and the new one accepted on every later request; requests racing
+/// the rotation get 202 or 401, never anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_is_atomic_under_concurrent_senders() {
+    let r = std::sync::Arc::new(rig(&["--plan-limit-multiplier", "1000"]).await);
+    let mut key = r.register().await;
+    for round in 0..10 {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let senders: Vec<_> = (0..4)
+            .map(|i| {
+                let (r, stop, key) = (r.clone(), stop.clone(), key.clone());
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let body =
+                            json!({"to": "14155552671", "message": format!("r{round} s{i}")});
+                        let (s, _, _) = r
+                            .call("POST", "/send-message", Some(&key), Some(body), &[])
+                            .await;
+                        seen.push(s.as_u16());
+                    }
+                    seen
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let (s, v, _) = r
+            .call("POST", "/auth/me/rotate-key", Some(&key), None, &[])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let new = v["data"]["apiKey"].as_str().unwrap().to_owned();
+        let checks: Vec<_> = [(key.clone(), 401), (new.clone(), 202)]
+            .into_iter()
+            .flat_map(|(k, want)| {
+                let r = r.clone();
+                (0..4).map(move |_| {
+                    let (r, k) = (r.clone(), k.clone());
+                    tokio::spawn(async move {
+                        let body = json!({"to": "14155552671", "message": "after"});
+                        let (s, _, _) = r
+                            .call("POST", "/send-message", Some(&k), Some(body), &[])
+                            .await;
+                        (s.as_u16(), want)
+                    })
+                })
+            })
+            .collect();
+        for c in checks {
+            let (got, want) = c.await.unwrap();
+            assert_eq!(got, want, "round {round}");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for s in senders {
+            let statuses = s.await.unwrap();
+            assert!(
+                statuses.iter().all(|s| *s == 202 || *s == 401),
+                "round {round}: {statuses:?}"
+            );
+            // A sender's requests after its first 401 are all 401: no flapping back.
+            if let Some(p) = statuses.iter().position(|s| *s == 401) {
+                assert!(statuses[p..].iter().all(|s| *s == 401), "round {round}");
+            }
+        }
+        key = new;
+    }
+}

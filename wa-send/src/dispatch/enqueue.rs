@@ -431,13 +431,14 @@ impl Dispatcher {
             .update(
                 id,
                 Box::new(move |r: &mut MessageRecord| {
+                    let before = r.lifecycle.timeline.len();
                     if !act(r, now) {
                         return Change::NONE;
                     }
                     r.updated_at = now;
                     Change {
                         changed: true,
-                        webhooks: super::status_events(target.as_ref(), r, now),
+                        webhooks: super::status_events(target.as_ref(), r, before, now),
                     }
                 }),
             )

@@ -246,28 +246,36 @@ impl fmt::Debug for Dispatcher {
 pub(crate) fn status_events(
     target: Option<&WebhookTarget>,
     record: &crate::queue::MessageRecord,
+    before: usize,
     now: Timestamp,
 ) -> Vec<WebhookDelivery> {
     use crate::lifecycle::Status;
     let Some(target) = target else {
         return Vec::new();
     };
-    if matches!(
-        record.status(),
-        Status::Queued | Status::Scheduled | Status::Processing
-    ) {
-        return Vec::new();
-    }
-    let event = crate::webhook::outgoing::StatusEvent::of(record, now);
-    let body = serde_json::to_string(&event).unwrap_or_default();
-    vec![WebhookDelivery::new(
-        crate::ids::prefixed("msg", now),
-        &record.account,
-        DeliveryKind::StatusEvent,
-        &target.url,
-        body,
-        now,
-    )]
+    // One event per status this change reached: a `delivered` that arrives before `sent`
+    // reaches both (the lifecycle records the implied step), and each is announced once.
+    let reached = record
+        .lifecycle
+        .timeline
+        .iter()
+        .skip(before)
+        .map(|t| t.status);
+    reached
+        .filter(|s| !matches!(s, Status::Queued | Status::Scheduled | Status::Processing))
+        .map(|s| {
+            let event = crate::webhook::outgoing::StatusEvent::at_status(record, s, now);
+            let body = serde_json::to_string(&event).unwrap_or_default();
+            WebhookDelivery::new(
+                crate::ids::prefixed("msg", now),
+                &record.account,
+                DeliveryKind::StatusEvent,
+                &target.url,
+                body,
+                now,
+            )
+        })
+        .collect()
 }
 
 /// Locks `m`, recovering from a poisoned lock (the state is plain data; a panic elsewhere

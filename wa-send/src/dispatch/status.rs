@@ -70,6 +70,7 @@ impl Dispatcher {
                 &found.id,
                 Box::new(move |r: &mut MessageRecord| {
                     let reconciling = r.provider_message_id.is_none();
+                    let before = r.lifecycle.timeline.len();
                     let moved = match (&error, to) {
                         (Some((code, message)), Status::Failed) => {
                             r.lifecycle.fail(Status::Failed, at, code, message)
@@ -86,7 +87,7 @@ impl Dispatcher {
                     r.updated_at = now;
                     Change {
                         changed: true,
-                        webhooks: status_events(target.as_ref(), r, now),
+                        webhooks: status_events(target.as_ref(), r, before, now),
                     }
                 }),
             )

@@ -363,9 +363,10 @@ impl Dispatcher {
                 r.backend = Some(receipt.backend);
                 r.updated_at = done;
                 // A status webhook may already have moved it further: keep that.
+                let before = r.lifecycle.timeline.len();
                 let moved = r.lifecycle.advance(Status::Sent, done);
                 let webhooks = if moved {
-                    status_events(target.as_ref(), r, done)
+                    status_events(target.as_ref(), r, before, done)
                 } else {
                     Vec::new()
                 };
@@ -493,11 +494,12 @@ impl Dispatcher {
                 r.lease_until = None;
                 r.next_attempt_at = next_at;
                 r.updated_at = now;
+                let before = r.lifecycle.timeline.len();
                 let moved = r.lifecycle.fail(status, now, &code, &message);
                 Change {
                     changed: true,
                     webhooks: if moved {
-                        status_events(target.as_ref(), r, now)
+                        status_events(target.as_ref(), r, before, now)
                     } else {
                         Vec::new()
                     },

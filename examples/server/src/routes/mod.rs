@@ -3,6 +3,7 @@
 pub mod health;
 pub mod links;
 pub mod openapi;
+pub mod pages;
 pub mod qr;
 pub mod short;
 pub mod validate;

@@ -183,9 +183,9 @@ fn render_options(q: &StrictQuery<QrParams>) -> Result<(Options, Format), ApiErr
         Some(_) => return Err(ApiError::invalid("format", "`png` or `svg`")),
     };
     let style = match q.get("style") {
-        None | Some("square") => Style::Square,
-        Some("rounded") => Style::Rounded,
-        Some(_) => return Err(ApiError::invalid("style", "`square` or `rounded`")),
+        None => Style::Square,
+        Some(s) => Style::from_name(s)
+            .ok_or_else(|| ApiError::invalid("style", "`square` or `rounded`"))?,
     };
     let ecl = q
         .get("ecl")

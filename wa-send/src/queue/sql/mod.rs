@@ -13,6 +13,7 @@
 //! verifications and dedupe ids there), so one file or one PostgreSQL database holds all
 //! state and SQLite never sees two writers.
 
+mod group;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -456,6 +457,31 @@ impl Database {
             })
         })
         .await
+    }
+
+    /// Runs one writing statement (`… RETURNING …` allowed) on its own, returning its
+    /// rows: on PostgreSQL in autocommit (one round trip, no `BEGIN`/`COMMIT`), on SQLite
+    /// through the writer. For statements that are atomic alone, such as an upsert.
+    ///
+    /// # Errors
+    /// `store_failed`.
+    pub async fn write_one(
+        &self,
+        sql: &'static str,
+        args: Vec<Value>,
+    ) -> Result<Vec<Row>, StoreError> {
+        let work: Work<Vec<Row>> = Box::new(move |c| {
+            Box::pin(async move {
+                let args: Vec<Arg<'_>> = args.iter().map(Value::as_arg).collect();
+                c.fetch_all(sql, &args).await
+            })
+        });
+        match &self.0 {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(db) => db.write(work).await,
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(db) => db.read(work).await,
+        }
     }
 
     /// Runs one statement in its own write transaction and returns the rows it changed.

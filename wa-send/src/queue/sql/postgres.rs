@@ -87,6 +87,11 @@ impl PgDb {
         work(&mut *conn).await
     }
 
+    /// One transaction per write on a pooled connection.
+    ///
+    /// Group commit (as on SQLite) was tried here and dropped: a group holds every unit's
+    /// row locks until its commit, so concurrent groups deadlocked each other and every
+    /// deadlock cost PostgreSQL's one-second `deadlock_timeout`.
     pub(super) async fn write<T: Send + 'static>(&self, work: Work<T>) -> Result<T, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         match work(&mut *tx).await {

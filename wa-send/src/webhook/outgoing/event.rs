@@ -86,6 +86,22 @@ pub fn recipient_label(r: &Recipient) -> String {
 }
 
 impl StatusEvent {
+    /// The event announcing that `record` reached `status` (its current status, or a step
+    /// the same change passed through: the later steps' times are left out).
+    pub fn at_status(record: &MessageRecord, status: Status, at: Timestamp) -> Self {
+        let mut e = StatusEvent::of(record, at);
+        if status != e.data.status {
+            e.data.status = status;
+            if status == Status::Sent {
+                e.data.delivered_at = None;
+            }
+            if matches!(status, Status::Sent | Status::Delivered) {
+                e.data.read_at = None;
+            }
+        }
+        e
+    }
+
     /// The event for `record` as it is now, produced at `at`.
     pub fn of(record: &MessageRecord, at: Timestamp) -> Self {
         let l = &record.lifecycle;
