@@ -434,10 +434,13 @@ impl PhoneOptions {
         let country_code =
             u16::try_from(number.country_code).map_err(|_| Error::PhoneInvalidCountryCode)?;
         let cc_len = country_code.to_string().len();
-        // A national number that starts with 0 after the country code (Italy's fixed lines,
-        // or a trunk prefix the caller left in: `+49 00 1234 5678`) must read back as
-        // itself, or the E.164 form would name another number. Only these pay the re-parse.
-        if e164.as_bytes().get(1 + cc_len) == Some(&b'0') {
+        // The E.164 form must read back as itself, or it would name another number. Two
+        // kinds of input break that, and only they pay the re-parse: a national number
+        // starting with 0 after the country code (Italy's fixed lines, or a trunk prefix
+        // left in: `+49 00 1234 5678`), and a number matching no range (accepted only as
+        // "possible"), which libphonenumber may read back with a national or carrier
+        // prefix stripped (`+86 12346 6061129` re-parses as `+86 6061129`).
+        if !valid || e164.as_bytes().get(1 + cc_len) == Some(&b'0') {
             let again = util.parse(&e164, None).ok();
             if again.map(|n| n.format_as(PhoneNumberFormat::E164).into_owned())
                 != Some(e164.clone())

@@ -228,14 +228,15 @@ mod ip_classifier {
     }
 }
 
-/// The fuzz finding: `+49 00 1234 5678` once became `+49012345678`, which re-parses as
-/// another number. It is refused now, with or without leniency.
+/// Fuzz findings whose E.164 form re-parsed as another number: `+49 00 1234 5678` (a
+/// trunk zero left in) and `+860 12346 6 061129` (a "possible" number libphonenumber reads
+/// back with a carrier prefix stripped). Both are refused now, with or without leniency.
 #[test]
-fn the_reported_trunk_zero_input_is_refused() {
-    for lenient in [false, true] {
-        let r = PhoneOptions::new()
-            .accept_possible(lenient)
-            .parse("+49 00 1234 5678");
-        assert!(r.is_err(), "{r:?}");
+fn the_reported_round_trip_breakers_are_refused() {
+    for input in ["+49 00 1234 5678", "+860 12346 6 061129 "] {
+        for lenient in [false, true] {
+            let r = PhoneOptions::new().accept_possible(lenient).parse(input);
+            assert!(r.is_err(), "{input}: {r:?}");
+        }
     }
 }

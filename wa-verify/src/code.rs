@@ -129,14 +129,17 @@ fn is_noise(c: char) -> bool {
 
 /// Every candidate code in `text`: the content of each `>>…<<` pair, with WhatsApp
 /// formatting, spaces and invisible characters removed and letters lower-cased.
-/// Full-width `＞＞`/`＜＜` (some keyboards) count as delimiters too. At most 8
-/// candidates of at most 64 characters are returned.
+/// Full-width `＞＞`/`＜＜` (some keyboards) count as delimiters too. Only candidates of
+/// ASCII letters and digits (what codes are made of) are returned, at most 8 of at most
+/// 64 characters.
 ///
 /// # Examples
 /// ```
 /// let found = wa_verify::extract_codes("hi! *>> 322C 9A59DD <<* thanks");
 /// assert_eq!(found, vec!["322c9a59dd".to_owned()]);
 /// assert!(wa_verify::extract_codes("no code here").is_empty());
+/// // A fuzz finding: a pair holding delimiters is not a code.
+/// assert!(wa_verify::extract_codes(">>*>><<<").is_empty());
 /// ```
 pub fn extract_codes(text: &str) -> Vec<String> {
     let normalized: String = text
@@ -161,7 +164,12 @@ pub fn extract_codes(text: &str) -> Vec<String> {
             .filter(|c| !is_noise(*c))
             .map(|c| c.to_ascii_lowercase())
             .collect();
-        if !candidate.is_empty() && candidate.len() <= 64 {
+        // Codes are ASCII letters and digits (see `CodeFormat`); anything else in the
+        // pair (a stray `>`, punctuation) is not a code and could not be matched.
+        if !candidate.is_empty()
+            && candidate.len() <= 64
+            && candidate.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             out.push(candidate);
         }
         rest = &after[end + CLOSE.len()..];

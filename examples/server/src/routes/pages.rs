@@ -7,7 +7,14 @@ use axum::response::{IntoResponse, Response};
 
 const INDEX: &str = include_str!("../../assets/index.html");
 const LLMS: &str = include_str!("../../assets/llms.txt");
-const REDOC: &[u8] = include_bytes!("../../assets/redoc.standalone.js");
+const REDOC: &str = include_str!("../../assets/redoc.standalone.js");
+/// The one external URL in the Redoc bundle (the "API docs by Redocly" logo), replaced by
+/// an empty inline image so the docs page loads nothing from another host.
+const REDOC_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+const EMPTY_SVG: &str =
+    "data:image/svg+xml,%3Csvg%20xmlns%3D%27http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%27%2F%3E";
+static REDOC_LOCAL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| REDOC.replace(REDOC_LOGO, EMPTY_SVG));
 const DOCS: &str = r#"<!doctype html>
 <html lang="en">
 <head>
@@ -66,7 +73,7 @@ pub async fn docs() -> Response {
 /// `GET /docs/redoc.standalone.js`: Redoc 2.5.1 (MIT), as published on npm.
 pub async fn redoc() -> Response {
     page(
-        REDOC,
+        REDOC_LOCAL.as_bytes(),
         "text/javascript; charset=utf-8",
         "public, max-age=86400",
     )
