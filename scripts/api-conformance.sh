@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The OpenAPI document against the live server:
-#   1. openapi-spec-validator validates the document the server serves;
+#   1. openapi-spec-validator and Redocly's linter validate the document the server serves;
 #   2. schemathesis fuzzes every operation (every check, stateful links included) and must
 #      report no failure of any kind;
 #   3. a Python client generated from the document (openapi-python-client) sends a
@@ -46,6 +46,13 @@ register() {
 
 echo "-- openapi-spec-validator"
 "$VENV/bin/openapi-spec-validator" target/openapi.json
+
+echo "-- redocly lint (redocly.yaml)"
+if [ ! -x target/redocly/node_modules/.bin/redocly ]; then
+    mkdir -p target/redocly
+    (cd target/redocly && npm install --no-audit --no-fund --silent "@redocly/cli@2.77.0" >/dev/null)
+fi
+NO_UPDATE_NOTIFIER=1 REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true     target/redocly/node_modules/.bin/redocly lint --config redocly.yaml target/openapi.json
 
 echo "-- schemathesis"
 # positive_data_acceptance is left out: the schema cannot express WhatsApp's username rules

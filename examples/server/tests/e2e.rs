@@ -1390,6 +1390,29 @@ async fn whatsapi_reference_examples_verbatim() {
     };
     assert_eq!((per_status("sent"), per_status("delivered")), (1, 1));
 
+    // After all that, `/metrics` counts sends, applied statuses and delivered webhooks.
+    let text = c
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "wa_messages_sent_total",
+        "wa_statuses_applied_total",
+        "wa_webhooks_delivered_total",
+        "http_requests_total",
+    ] {
+        let total: f64 = text
+            .lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert!(total > 0.0, "{name} is zero:\n{text}");
+    }
+
     // Remove the webhook, as documented.
     let (s, _, _) = call(
         &c,

@@ -1,7 +1,7 @@
 //! Liveness and readiness.
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive", body = String, content_type = "text/plain")))]
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "liveness", responses((status = 200, description = "Alive", body = String, content_type = "text/plain")))]
 pub async fn healthz() -> &'static str {
     "ok"
 }

@@ -54,7 +54,7 @@ pub struct UsernameLinkResponse {
 
 /// A link to a username.
 #[utoipa::path(
-    get, path = "/api/v1/username-link", tag = "links", params(UsernameLinkParams),
+    get, path = "/api/v1/username-link", tag = "links", operation_id = "usernameLink", params(UsernameLinkParams),
     responses(
         (status = 200, description = "The link", body = UsernameLinkResponse),
         (status = 304, description = "Not modified (If-None-Match)"),
@@ -123,7 +123,7 @@ pub struct PhoneLinkResponse {
 
 /// A link to a phone number.
 #[utoipa::path(
-    get, path = "/api/v1/phone-link", tag = "links", params(PhoneLinkParams),
+    get, path = "/api/v1/phone-link", tag = "links", operation_id = "phoneLink", params(PhoneLinkParams),
     responses(
         (status = 200, description = "The links", body = PhoneLinkResponse),
         (status = 304, description = "Not modified (If-None-Match)"),

@@ -18,7 +18,7 @@ X-RateLimit-Limit / X-RateLimit-Remaining / X-RateLimit-Reset on every response 
 Identical requests (the same parameters in any order or encoding) within an answer's `max-age` are served from the \
 server's cache (`X-Cache: hit`) and, like `304 Not Modified` answers to `If-None-Match`, do not count against the limit. \
 Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
-        license(name = "MIT OR Apache-2.0"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     paths(
         super::links::username_link,
@@ -56,7 +56,8 @@ Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes.",
         crate::verification::get_defaults,
         crate::verification::put_defaults,
     ),
-    modifiers(&ApiKeyScheme),
+    modifiers(&ApiKeyScheme, &PublicOperations),
+    servers((url = "/", description = "This server")),
     components(schemas(
         ErrorBody,
         ErrorDetail,
@@ -105,6 +106,59 @@ impl utoipa::Modify for ApiKeyScheme {
     }
 }
 
+/// Marks every operation that declares no scheme as public (`security: []`), so a
+/// generated client sends no key there.
+#[derive(Debug)]
+struct PublicOperations;
+
+impl utoipa::Modify for PublicOperations {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.head,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.security.get_or_insert_with(Vec::new);
+            }
+        }
+    }
+}
+
+/// The OpenAPI 3.1 `webhooks` section: what this server POSTs to customers — the status
+/// event (to the account's webhook URL) and the verification callback (to the
+/// `callback_url` given at issue time) — with their Standard Webhooks signature headers.
+fn webhooks() -> serde_json::Value {
+    let headers = serde_json::json!([
+        {"name": "webhook-id", "in": "header", "required": true, "description": "Stable id of this event; retries carry the same id", "schema": {"type": "string"}},
+        {"name": "webhook-timestamp", "in": "header", "required": true, "description": "Unix seconds when it was signed", "schema": {"type": "string"}},
+        {"name": "webhook-signature", "in": "header", "required": true, "description": "`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the account's `whsec_` secret", "schema": {"type": "string"}},
+    ]);
+    let hook = |id: &str, summary: &str, schema: &str| {
+        serde_json::json!({"post": {
+            "operationId": id,
+            "security": [],
+            "summary": summary,
+            "parameters": headers,
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}},
+            "responses": {
+                "200": {"description": "Received (any 2xx); anything else is retried with the same `webhook-id`"},
+                "204": {"description": "Received"}
+            }
+        }})
+    };
+    serde_json::json!({
+        "messageStatusUpdated": hook("messageStatusUpdated", "A message changed status (`message.status_updated`)", "StatusEvent"),
+        "verificationCallback": hook("verificationCallback", "A verification finished (validated, expired or failed)", "VerificationBody"),
+    })
+}
+
 /// The document as JSON (built once).
 pub fn document() -> &'static serde_json::Value {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
@@ -116,13 +170,17 @@ pub fn document() -> &'static serde_json::Value {
             text.push_str(&format!("| `{code}` | {} | {meaning} |\n", status.as_u16()));
         }
         doc.info.description = Some(text);
-        serde_json::to_value(doc).unwrap_or_default()
+        let mut value = serde_json::to_value(doc).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            map.insert("webhooks".to_owned(), webhooks());
+        }
+        value
     })
 }
 
 /// The OpenAPI document.
 #[utoipa::path(
-    get, path = "/api/v1/openapi.json", tag = "meta",
+    get, path = "/api/v1/openapi.json", tag = "meta", operation_id = "getOpenApiDocument",
     responses(
         (status = 200, description = "OpenAPI 3.1 document", body = HashMap<String, serde_json::Value>),
         (status = 304, description = "Not modified (If-None-Match)"),

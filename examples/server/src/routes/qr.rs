@@ -143,7 +143,7 @@ fn payload(q: &StrictQuery<QrParams>) -> Result<String, ApiError> {
 
 /// A QR code image.
 #[utoipa::path(
-    get, path = "/api/v1/qr", tag = "qr", params(QrParams),
+    get, path = "/api/v1/qr", tag = "qr", operation_id = "renderQr", params(QrParams),
     responses(
         (status = 200, description = "The image", content((QrImage = "image/png"), (String = "image/svg+xml"))),
         (status = 304, description = "Not modified (If-None-Match)"),

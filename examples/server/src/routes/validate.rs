@@ -46,7 +46,7 @@ pub struct UsernameValidation {
 
 /// Checks a username.
 #[utoipa::path(
-    get, path = "/api/v1/validate/username", tag = "validate", params(ValidateUsernameParams),
+    get, path = "/api/v1/validate/username", tag = "validate", operation_id = "validateUsername", params(ValidateUsernameParams),
     responses(
         (status = 200, description = "The verdict; `error.code` is a `username_*` code", body = UsernameValidation),
         (status = 304, description = "Not modified (If-None-Match)"),
@@ -104,7 +104,7 @@ pub struct KeyValidation {
 
 /// Checks a username key.
 #[utoipa::path(
-    get, path = "/api/v1/validate/key", tag = "validate", params(ValidateKeyParams),
+    get, path = "/api/v1/validate/key", tag = "validate", operation_id = "validateUsernameKey", params(ValidateKeyParams),
     responses(
         (status = 200, description = "The verdict; `error.code` is a `username_key_*` code", body = KeyValidation),
         (status = 304, description = "Not modified (If-None-Match)"),
@@ -178,7 +178,7 @@ pub struct PhoneValidation {
 
 /// Checks a phone number.
 #[utoipa::path(
-    get, path = "/api/v1/validate/phone", tag = "validate", params(ValidatePhoneParams),
+    get, path = "/api/v1/validate/phone", tag = "validate", operation_id = "validatePhone", params(ValidatePhoneParams),
     responses(
         (status = 200, description = "The verdict; `error.code` is a `phone_*` code", body = PhoneValidation),
         (status = 304, description = "Not modified (If-None-Match)"),
