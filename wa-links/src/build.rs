@@ -170,15 +170,26 @@ impl Link {
     /// `link_invalid_base_url` when `base` is not an absolute http(s) URL without query or
     /// fragment; `link_unsupported_target` for a share link.
     pub fn short_link(&self, base: &str) -> Result<String> {
-        let url = url::Url::parse(base).map_err(|_| Error::InvalidBaseUrl)?;
-        if !matches!(url.scheme(), "http" | "https")
-            || url.host_str().is_none()
-            || url.query().is_some()
-            || url.fragment().is_some()
-        {
-            return Err(Error::InvalidBaseUrl);
-        }
-        let mut s = url.as_str().trim_end_matches('/').to_owned();
+        self.short_link_at(&ShortBase::parse(base)?)
+    }
+
+    /// [`Link::short_link`] on a base checked once ([`ShortBase::parse`]), for servers
+    /// that build many short links on one base.
+    ///
+    /// # Errors
+    /// `link_unsupported_target` for a share link.
+    ///
+    /// # Examples
+    /// ```
+    /// use wa_links::{Link, ShortBase};
+    /// let base = ShortBase::parse("https://wa.example/")?;
+    /// let phone = wa_validate::Phone::parse("+1 415 555 2671").unwrap();
+    /// assert_eq!(Link::phone(&phone).short_link_at(&base)?, "https://wa.example/14155552671");
+    /// # Ok::<(), wa_links::Error>(())
+    /// ```
+    pub fn short_link_at(&self, base: &ShortBase) -> Result<String> {
+        let mut s = String::with_capacity(base.0.len() + 36);
+        s.push_str(&base.0);
         s.push('/');
         match &self.target {
             Target::Phone(p) => s.push_str(p.digits()),
@@ -274,5 +285,33 @@ mod serde_impl {
             .unwrap();
             assert_eq!(from_api.wa_me(), link.wa_me());
         }
+    }
+}
+
+/// The base URL short links are built on: `http(s)`, a host, no query or fragment; kept
+/// without its trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortBase(String);
+
+impl ShortBase {
+    /// Checks `base` once.
+    ///
+    /// # Errors
+    /// `link_invalid_base_url`.
+    pub fn parse(base: &str) -> Result<ShortBase> {
+        let url = url::Url::parse(base).map_err(|_| Error::InvalidBaseUrl)?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || url.query().is_some()
+            || url.fragment().is_some()
+        {
+            return Err(Error::InvalidBaseUrl);
+        }
+        Ok(ShortBase(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// The normalised base, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }

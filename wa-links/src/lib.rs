@@ -5,7 +5,7 @@ mod encode;
 pub mod error;
 mod parse;
 
-pub use build::{Link, Target};
+pub use build::{Link, ShortBase, Target};
 pub use encode::encode_text;
 pub use error::{Error, Result};
 pub use parse::{LinkKind, ParsedLink, parse};

@@ -38,8 +38,9 @@ impl Limit {
 pub struct AppState {
     /// The configuration.
     pub config: Arc<Config>,
-    /// The public base URL (parsed once).
-    pub public_base: Arc<str>,
+    /// The public base URL, checked once (`None` when it is not a valid base: short
+    /// links then answer `link_invalid_base_url`).
+    pub short_base: Option<Arc<wa_links::ShortBase>>,
     /// Limits for the JSON endpoints.
     pub json_limit: Arc<Limit>,
     /// Limits for the QR endpoint.
@@ -55,7 +56,9 @@ impl AppState {
     /// State for `config` with the send side `send`.
     pub fn new(config: Arc<Config>, send: Arc<SendState>) -> Self {
         AppState {
-            public_base: config.public_base().into(),
+            short_base: wa_links::ShortBase::parse(&config.public_base())
+                .ok()
+                .map(Arc::new),
             json_limit: Arc::new(Limit::new("ip_json", config.rate_limit_json)),
             qr_limit: Arc::new(Limit::new("ip_qr", config.rate_limit_qr)),
             send,

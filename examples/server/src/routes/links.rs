@@ -76,7 +76,7 @@ pub async fn username_link(
     let body = UsernameLinkResponse {
         username: username.as_str().to_owned(),
         link: link.wa_me(),
-        short_link: link.short_link(&state.public_base)?,
+        short_link: short_link(&state, &link)?,
         key_whatsapp_format: key.as_ref().map(UsernameKey::is_whatsapp_format),
         key: key.map(|k| k.as_str().to_owned()),
         notice: state.config.username_notice.clone(),
@@ -148,7 +148,16 @@ pub async fn phone_link(
         api_link: link.api()?,
         deep_link: link.deep_link()?,
         sms_link: link.sms()?,
-        short_link: link.short_link(&state.public_base)?,
+        short_link: short_link(&state, &link)?,
     };
     Ok(cached_json(&body, 300))
+}
+
+/// The short link of `link` on this server's public base (checked once at start-up).
+fn short_link(state: &AppState, link: &Link) -> Result<String, ApiError> {
+    let base = state
+        .short_base
+        .as_deref()
+        .ok_or(wa_links::Error::InvalidBaseUrl)?;
+    Ok(link.short_link_at(base)?)
 }

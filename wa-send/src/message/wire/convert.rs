@@ -267,7 +267,7 @@ impl TryFrom<WireContent> for Content {
     type Error = MessageError;
 
     /// The model of a wire message; the only failure is a media object without exactly one
-    /// of `id` and `link` (limits are [`Outbound::validate`](super::Outbound::validate)'s job).
+    /// of `id` and `link` (limits are [`Outbound::validate`](crate::Outbound::validate)'s job).
     fn try_from(w: WireContent) -> Result<Self, MessageError> {
         let media = |kind: MediaKind, m: WireMedia| -> Result<Content, MessageError> {
             Ok(Content::Media(Media {
