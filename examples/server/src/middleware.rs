@@ -1,7 +1,6 @@
 //! Cross-cutting layers: per-IP rate limits, ETag / conditional GET, request ids and tracing.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::body::Bytes;
@@ -122,7 +121,7 @@ async fn run_and_keep(
 /// The per-IP limit with the response cache in front of it: an answer served from the
 /// cache, or a `304` to `If-None-Match`, uses none of the allowance (as the reference
 /// service's CDN does).
-async fn limited(state: &AppState, limit: &Arc<Limit>, req: Request, next: Next) -> Response {
+async fn limited(state: &AppState, limit: &Limit, req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -164,14 +163,12 @@ async fn limited(state: &AppState, limit: &Arc<Limit>, req: Request, next: Next)
 
 /// Rate limit for the JSON endpoints.
 pub async fn limit_json(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = state.json_limit.clone();
-    limited(&state, &limit, req, next).await
+    limited(&state, &state.json_limit, req, next).await
 }
 
 /// Rate limit for the QR endpoint.
 pub async fn limit_qr(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = state.qr_limit.clone();
-    limited(&state, &limit, req, next).await
+    limited(&state, &state.qr_limit, req, next).await
 }
 
 /// The strong ETag of a body.

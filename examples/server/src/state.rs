@@ -33,39 +33,49 @@ impl Limit {
     }
 }
 
-/// What every link-API handler can reach.
+/// What every link-API handler can reach: one `Arc`, so the per-request clones that axum's
+/// `State` extractor and the middleware make are one reference-count increment each.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+/// The fields of [`AppState`] (reached through `Deref`).
+#[derive(Debug)]
+pub struct AppStateInner {
     /// The configuration.
     pub config: Arc<Config>,
     /// The public base URL, checked once (`None` when it is not a valid base: short
     /// links then answer `link_invalid_base_url`).
-    pub short_base: Option<Arc<wa_links::ShortBase>>,
+    pub short_base: Option<wa_links::ShortBase>,
     /// Limits for the JSON endpoints.
-    pub json_limit: Arc<Limit>,
+    pub json_limit: Limit,
     /// Limits for the QR endpoint.
-    pub qr_limit: Arc<Limit>,
+    pub qr_limit: Limit,
     /// The send API, verification API and Meta webhooks.
     pub send: Arc<SendState>,
     /// Link-API answers, for their `max-age`.
-    pub cache: Arc<ResponseCache>,
-    qr_renders: Arc<AtomicU64>,
+    pub cache: ResponseCache,
+    qr_renders: AtomicU64,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
 }
 
 impl AppState {
     /// State for `config` with the send side `send`.
     pub fn new(config: Arc<Config>, send: Arc<SendState>) -> Self {
-        AppState {
-            short_base: wa_links::ShortBase::parse(&config.public_base())
-                .ok()
-                .map(Arc::new),
-            json_limit: Arc::new(Limit::new("ip_json", config.rate_limit_json)),
-            qr_limit: Arc::new(Limit::new("ip_qr", config.rate_limit_qr)),
+        AppState(Arc::new(AppStateInner {
+            short_base: wa_links::ShortBase::parse(&config.public_base()).ok(),
+            json_limit: Limit::new("ip_json", config.rate_limit_json),
+            qr_limit: Limit::new("ip_qr", config.rate_limit_qr),
             send,
-            cache: Arc::new(ResponseCache::new(config.cache_bytes)),
-            qr_renders: Arc::new(AtomicU64::new(0)),
+            cache: ResponseCache::new(config.cache_bytes),
+            qr_renders: AtomicU64::new(0),
             config,
-        }
+        }))
     }
 
     /// Counts one QR render.

@@ -157,7 +157,7 @@ pub async fn phone_link(
 fn short_link(state: &AppState, link: &Link) -> Result<String, ApiError> {
     let base = state
         .short_base
-        .as_deref()
+        .as_ref()
         .ok_or(wa_links::Error::InvalidBaseUrl)?;
     Ok(link.short_link_at(base)?)
 }
