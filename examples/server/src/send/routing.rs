@@ -186,3 +186,65 @@ impl WebhookTargets for Routing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SecretBox;
+    use wa_send::queue::sql::Database;
+
+    fn settings() -> BackendSettings {
+        BackendSettings {
+            graph_base_url: "http://127.0.0.1:9".into(),
+            graph_version: "v23.0".into(),
+            wsapi_base_url: "http://127.0.0.1:9".into(),
+        }
+    }
+
+    /// Two replicas' routing views on one database: credentials saved through one are
+    /// used by the other once its cache entry is older than [`TTL_MS`] (well within a
+    /// second).
+    #[tokio::test]
+    async fn a_credential_change_on_another_replica_is_seen_within_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("r.db").display());
+        let db = Database::open(&url).await.unwrap();
+        crate::storage::migrate(&db).await.unwrap();
+        let dry_run: SharedBackend = Arc::new(wa_send::DryRunBackend::new());
+        let accounts = Accounts::new(db.clone(), SecretBox::new(None).unwrap());
+        let a = Routing::new(accounts.clone(), settings(), dry_run.clone());
+        let b = Routing::new(
+            Accounts::new(db, SecretBox::new(None).unwrap()),
+            settings(),
+            dry_run,
+        );
+        let (account, _) = accounts
+            .register("r".into(), "r@example.com".into(), now())
+            .await
+            .unwrap();
+        let name = |r: Option<SharedBackend>| r.map(|b| b.name());
+        assert_eq!(
+            name(b.backend_for(&account.id).await.unwrap()),
+            Some("dry_run")
+        );
+        let creds = StoredCredentials::Meta {
+            access_token: accounts.secrets().seal("EAAG-token"),
+            phone_number_id: "106540352242922".into(),
+            display_phone_number: None,
+        };
+        accounts
+            .set_credentials(&account.id, Some(&creds))
+            .await
+            .unwrap();
+        a.invalidate(&account.id);
+        assert_eq!(
+            name(a.backend_for(&account.id).await.unwrap()),
+            Some("cloud_api")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(TTL_MS + 100)).await;
+        assert_eq!(
+            name(b.backend_for(&account.id).await.unwrap()),
+            Some("cloud_api")
+        );
+    }
+}
