@@ -3,6 +3,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::free_port;
+
 struct Server {
     child: Child,
     base: String,
@@ -15,14 +18,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start(extra: &[&str]) -> Server {

@@ -15,6 +15,9 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
+mod common;
+use common::{meta_body, serve};
+
 const APP_SECRET: &str = "meta-app-secret";
 const VERIFY_TOKEN: &str = "meta-verify-token";
 const PNID: &str = "106540352242922";
@@ -27,13 +30,6 @@ struct Seen {
 }
 
 type Shared = Arc<Mutex<Seen>>;
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 async fn fakes(seen: Shared) -> (String, String) {
     let s1 = seen.clone();
@@ -143,10 +139,6 @@ async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
-}
-
-fn meta_body(value: Value) -> String {
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}).to_string()
 }
 
 async fn post_meta(client: &reqwest::Client, base: &str, body: String) -> reqwest::Response {

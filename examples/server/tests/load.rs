@@ -16,6 +16,9 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
+mod common;
+use common::{free_port, serve};
+
 const APP_SECRET: &str = "load-app-secret";
 const ACCOUNTS: usize = 4;
 const SINGLES: usize = 1000;
@@ -32,13 +35,6 @@ struct Fake {
 }
 
 type Shared = Arc<Mutex<Fake>>;
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 /// Meta's status webhook for `wamid`, retried until the server answers 200.
 async fn deliver_status(
@@ -203,14 +199,6 @@ fn log_file(db: &std::path::Path) -> Stdio {
         }
         None => Stdio::null(),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Registers an account with Meta credentials (verified) and a status webhook.

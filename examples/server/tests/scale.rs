@@ -18,6 +18,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
+mod common;
+use common::{free_port, meta_body, serve};
+
 const APP_SECRET: &str = "scale-app-secret";
 const ADMIN: &str = "scale-admin";
 const ACCOUNTS: usize = 4;
@@ -38,13 +41,6 @@ struct Fake {
 }
 
 type Shared = Arc<Mutex<Fake>>;
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 fn signed(body: &str) -> String {
     wa_send::webhook::meta::sign(body.as_bytes(), APP_SECRET.as_bytes())
@@ -70,10 +66,6 @@ async fn to_meta_webhook(fake: Shared, body: String, first: usize) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn meta_body(value: Value) -> String {
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}).to_string()
 }
 
 async fn graph(
@@ -169,14 +161,6 @@ fn progress(f: &Fake, expected: &HashSet<String>) -> (usize, usize) {
         })
         .count();
     (reached, hooked)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start(graph: &str, database: &str, port: u16) -> Replica {
