@@ -298,6 +298,14 @@ impl ShortBase {
     ///
     /// # Errors
     /// `link_invalid_base_url`.
+    ///
+    /// # Examples
+    /// ```
+    /// let base = wa_links::ShortBase::parse("https://wa.example/")?;
+    /// assert_eq!(base.as_str(), "https://wa.example");
+    /// assert!(wa_links::ShortBase::parse("ftp://wa.example").is_err());
+    /// # Ok::<(), wa_links::Error>(())
+    /// ```
     pub fn parse(base: &str) -> Result<ShortBase> {
         let url = url::Url::parse(base).map_err(|_| Error::InvalidBaseUrl)?;
         if !matches!(url.scheme(), "http" | "https")

@@ -42,6 +42,10 @@ impl FromStr for Ecl {
 
 impl Style {
     /// `square` or `rounded`.
+    ///
+    /// ```
+    /// assert_eq!(wa_qr::Style::Rounded.as_str(), "rounded");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
             Style::Square => "square",
