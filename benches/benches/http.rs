@@ -1,6 +1,8 @@
 //! The link API's hot path through the real router (`tower::ServiceExt::oneshot`, every
-//! middleware layer included), against the trivial `/healthz` handler behind the same
-//! global stack, in the same run. `GET /api/v1/phone-link` is measured with the response
+//! middleware layer included), in the same run against two baselines: a trivial handler
+//! behind exactly the link routes' stack (the shared layers and the JSON routes' per-IP
+//! limit, `trivial_same_stack`), and the server's own `/healthz`, which skips the per-IP
+//! limit (`trivial_healthz`). `GET /api/v1/phone-link` is measured with the response
 //! cache off (every request parsed, validated, built and serialised) and on (a repeat
 //! served from the cache).
 
@@ -15,7 +17,12 @@ use clap::Parser;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 
-fn router(rt: &tokio::runtime::Runtime, dir: &std::path::Path, cache_bytes: &str) -> Router {
+/// The server's router and a trivial handler behind the same layers as its JSON routes.
+fn router(
+    rt: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    cache_bytes: &str,
+) -> (Router, Router) {
     let db = format!(
         "sqlite://{}",
         dir.join(format!("h{cache_bytes}.db")).display()
@@ -30,9 +37,15 @@ fn router(rt: &tokio::runtime::Runtime, dir: &std::path::Path, cache_bytes: &str
         cache_bytes,
     ]);
     let server = rt.block_on(wa_server_example::build(config)).unwrap();
-    server
-        .router()
-        .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 9], 1))))
+    let peer = MockConnectInfo(SocketAddr::from(([192, 0, 2, 9], 1)));
+    let state = server.state.clone();
+    let trivial = wa_server_example::json_limited(
+        Router::new().route("/trivial", axum::routing::get(|| async { "ok" })),
+        &state,
+    )
+    .with_state(state.clone());
+    let trivial = wa_server_example::with_shared_layers(trivial, &state).layer(peer);
+    (server.router().layer(peer), trivial)
 }
 
 fn call(rt: &tokio::runtime::Runtime, router: &Router, uri: &str) -> u16 {
@@ -50,13 +63,17 @@ fn bench_link_api(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let uncached = router(&rt, dir.path(), "0");
-    let cached = router(&rt, dir.path(), "67108864");
+    let (uncached, trivial) = router(&rt, dir.path(), "0");
+    let (cached, _) = router(&rt, dir.path(), "67108864");
     const LINK: &str =
         "/api/v1/phone-link?phone=%2B1%20(415)%20555-2671&text=Hello%20%26%20welcome%21";
     assert_eq!(call(&rt, &uncached, LINK), 200);
     assert_eq!(call(&rt, &uncached, "/healthz"), 200);
+    assert_eq!(call(&rt, &trivial, "/trivial"), 200);
     let mut g = c.benchmark_group("link_api");
+    g.bench_function("trivial_same_stack", |b| {
+        b.iter(|| call(&rt, &trivial, "/trivial"))
+    });
     g.bench_function("trivial_healthz", |b| {
         b.iter(|| call(&rt, &uncached, "/healthz"))
     });

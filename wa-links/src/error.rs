@@ -1,17 +1,17 @@
 //! The error type of `wa-links`, with stable machine-readable codes.
 //!
-//! | code | meaning |
-//! |---|---|
-//! | `link_invalid_url` | the input is not a URL |
-//! | `link_unsupported_scheme` | a scheme other than `http`, `https`, `whatsapp` or `sms` |
-//! | `link_unknown_host` | not a WhatsApp host (`wa.me`, `api.whatsapp.com`, `web.whatsapp.com`, `chat.whatsapp.com`, `whatsapp.com`) |
-//! | `link_invalid_path` | a WhatsApp host, but a path that is not a known link form |
-//! | `link_unsupported_target` | the link form cannot address this target (e.g. an `sms:` link to a username) |
-//! | `link_invalid_base_url` | the short-link base is not an absolute `http(s)` URL without query or fragment |
+//! The codes are listed once, in [`Error::ALL_CODES`].
 //!
 //! A phone number or username inside a link that fails validation returns the
 //! `wa-validate` error unchanged ([`Error::Invalid`]), so its code (`phone_too_short`,
 //! `username_periods`, …) is the code reported.
+//!
+//! ```
+//! let err = wa_links::parse("https://example.com/14155552671").unwrap_err();
+//! assert_eq!(err.code(), "link_unknown_host");
+//! let err = wa_links::parse("https://wa.me/1415").unwrap_err();
+//! assert_eq!(err.code(), "phone_too_short");
+//! ```
 
 /// A `Result` whose error defaults to [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
@@ -57,45 +57,21 @@ pub enum Error {
     Invalid(#[from] wa_validate::Error),
 }
 
-impl Error {
-    /// Every code this crate defines itself, with a one-line description. Codes of
-    /// [`Error::Invalid`] come from [`wa_validate::Error::ALL_CODES`].
-    pub const ALL_CODES: &'static [(&'static str, &'static str)] = &[
-        ("link_invalid_url", "the input is not a URL"),
-        (
-            "link_unsupported_scheme",
-            "a scheme other than http, https, whatsapp or sms",
-        ),
-        ("link_unknown_host", "not a WhatsApp host"),
-        ("link_invalid_path", "a path that is not a known link form"),
-        (
-            "link_unsupported_target",
-            "the link form cannot address this target",
-        ),
-        (
-            "link_invalid_base_url",
-            "the short-link base is not an absolute http(s) URL",
-        ),
-    ];
+wa_validate::error_codes! {
+    Error, delegate { Self::Invalid(e) => e.code() };
+    InvalidUrl => "link_invalid_url", "the input is not a URL";
+    UnsupportedScheme => "link_unsupported_scheme", "a scheme other than http, https, whatsapp or sms";
+    UnknownHost => "link_unknown_host", "not a WhatsApp host";
+    InvalidPath => "link_invalid_path", "a path that is not a known link form";
+    UnsupportedTarget => "link_unsupported_target", "the link form cannot address this target";
+    InvalidBaseUrl => "link_invalid_base_url", "the short-link base is not an absolute http(s) URL";
+}
 
-    /// The stable snake_case code.
-    ///
-    /// # Examples
-    /// ```
-    /// let err = wa_links::parse("https://example.com/14155552671").unwrap_err();
-    /// assert_eq!(err.code(), "link_unknown_host");
-    /// let err = wa_links::parse("https://wa.me/1415").unwrap_err();
-    /// assert_eq!(err.code(), "phone_too_short");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidUrl => "link_invalid_url",
-            Error::UnsupportedScheme { .. } => "link_unsupported_scheme",
-            Error::UnknownHost { .. } => "link_unknown_host",
-            Error::InvalidPath { .. } => "link_invalid_path",
-            Error::UnsupportedTarget { .. } => "link_unsupported_target",
-            Error::InvalidBaseUrl => "link_invalid_base_url",
-            Error::Invalid(e) => e.code(),
-        }
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_are_the_documented_ones() {
+        assert_eq!(super::Error::InvalidBaseUrl.code(), "link_invalid_base_url");
+        assert_eq!(super::Error::ALL_CODES.len(), 6);
     }
 }

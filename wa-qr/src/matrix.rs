@@ -153,16 +153,6 @@ impl Bits {
         }
     }
     #[inline]
-    fn xor(&mut self, o: &Bits) {
-        for k in 0..3 {
-            self.0[k] ^= o.0[k];
-        }
-    }
-    #[inline]
-    fn and(&self, o: &Bits) -> Bits {
-        Bits([self.0[0] & o.0[0], self.0[1] & o.0[1], self.0[2] & o.0[2]])
-    }
-    #[inline]
     fn lo128(&self) -> u128 {
         u128::from(self.0[0]) | (u128::from(self.0[1]) << 64)
     }
@@ -259,23 +249,35 @@ impl Builder {
 
     /// Writes the format bits for `mask` over the format modules, which the template
     /// already marks as function modules; used per mask while scoring.
-    fn draw_format_bits(&mut self, ecl: Ecl, mask: u8) {
-        for (x, y, dark) in format_modules(self.size, format_bits(ecl, mask)) {
-            self.set(x, y, dark);
+    /// Writes the format modules at `positions` (a [`Template`]'s, branch-free).
+    fn draw_format_bits(&mut self, positions: &[(u8, u8, u8)], ecl: Ecl, mask: u8) {
+        let bits = u64::from(format_bits(ecl, mask) | 1 << 15);
+        for &(x, y, i) in positions {
+            let (x, y) = (usize::from(x), usize::from(y));
+            let dark = (bits >> i) & 1;
+            let r = &mut self.rows[y].0[x >> 6];
+            *r = (*r & !(1 << (x & 63))) | (dark << (x & 63));
+            let c = &mut self.cols[x].0[y >> 6];
+            *c = (*c & !(1 << (y & 63))) | (dark << (y & 63));
         }
     }
 }
 
 /// The 31 format-information modules: both copies of the 15 bits and the dark module.
 fn format_modules(size: usize, bits: u32) -> impl Iterator<Item = (usize, usize, bool)> {
-    let bit = move |i: usize| (bits >> i) & 1 != 0;
+    let bits = bits | 1 << 15;
+    format_positions(size).map(move |(x, y, i)| (x, y, (bits >> i) & 1 != 0))
+}
+
+/// `(x, y, bit)` of the 31 format modules; bit 15 stands for the always-dark module.
+fn format_positions(size: usize) -> impl Iterator<Item = (usize, usize, u32)> {
     (0..6)
-        .map(move |i| (8, i, bit(i)))
-        .chain([(8, 7, bit(6)), (8, 8, bit(7)), (7, 8, bit(8))])
-        .chain((9..15).map(move |i| (14 - i, 8, bit(i))))
-        .chain((0..8).map(move |i| (size - 1 - i, 8, bit(i))))
-        .chain((8..15).map(move |i| (8, size - 15 + i, bit(i))))
-        .chain([(8, size - 8, true)])
+        .map(|i| (8, i, i as u32))
+        .chain([(8, 7, 6), (8, 8, 7), (7, 8, 8)])
+        .chain((9..15).map(|i| (14 - i, 8, i as u32)))
+        .chain((0..8).map(move |i| (size - 1 - i, 8, i as u32)))
+        .chain((8..15).map(move |i| (8, size - 15 + i, i as u32)))
+        .chain([(8, size - 8, 15)])
 }
 
 fn format_bits(ecl: Ecl, mask: u8) -> u32 {
@@ -364,6 +366,8 @@ struct Template {
     data_cols: Vec<Bits>,
     /// `(x, y)` of data bit `i`, in placement order.
     order: Vec<(u8, u8)>,
+    /// `(x, y, bit)` of the format modules ([`format_positions`]).
+    format: Vec<(u8, u8, u8)>,
 }
 
 static TEMPLATES: [OnceLock<Template>; 41] = [const { OnceLock::new() }; 41];
@@ -407,6 +411,9 @@ fn template(version: u8) -> &'static Template {
             data_rows,
             data_cols,
             order,
+            format: format_positions(size)
+                .map(|(x, y, i)| (x as u8, y as u8, i as u8))
+                .collect(),
         }
     })
 }
@@ -438,13 +445,20 @@ pub(crate) fn build(
     let fast = size <= FAST_MAX;
     let (data_rows, data_cols) = (&t.data_rows, &t.data_cols);
 
+    // Words a line occupies (the rest stay zero).
+    let words = size.div_ceil(64);
     let apply = |b: &mut Builder, mask: u8| {
         let m = usize::from(mask);
-        for y in 0..size {
-            b.rows[y].xor(&MASK_LINES[0][m][y % 12].and(&data_rows[y]));
-        }
-        for x in 0..size {
-            b.cols[x].xor(&MASK_LINES[1][m][x % 12].and(&data_cols[x]));
+        for (lines, masks, data) in [
+            (&mut b.rows, &MASK_LINES[0][m], data_rows),
+            (&mut b.cols, &MASK_LINES[1][m], data_cols),
+        ] {
+            for (i, (line, data)) in lines.iter_mut().zip(data.iter()).enumerate() {
+                let mask = &masks[i % 12];
+                for k in 0..words {
+                    line.0[k] ^= mask.0[k] & data.0[k];
+                }
+            }
         }
     };
 
@@ -454,9 +468,9 @@ pub(crate) fn build(
             let mut best = (u32::MAX, 0u8);
             for mask in 0..8u8 {
                 apply(&mut b, mask);
-                b.draw_format_bits(ecl, mask);
+                b.draw_format_bits(&t.format, ecl, mask);
                 let p = if fast {
-                    penalty_fast(&b)
+                    penalty_fast(&b, best.0)
                 } else {
                     penalty_generic(size, |x, y| b.rows[y].get(x))
                 };
@@ -469,7 +483,7 @@ pub(crate) fn build(
         }
     };
     apply(&mut b, chosen);
-    b.draw_format_bits(ecl, chosen);
+    b.draw_format_bits(&t.format, ecl, chosen);
     QrMatrix {
         size,
         version,
@@ -514,7 +528,7 @@ mod tests {
                     }
                 }
                 assert_eq!(
-                    penalty_fast(&b),
+                    penalty_fast(&b, u32::MAX),
                     penalty_generic(m.size, |x, y| m.is_dark(x, y)),
                     "v{ver} mask {mask}"
                 );

@@ -9,31 +9,36 @@ use crate::{Color, Layout, Options, PngCompression, Style};
 
 /// Sets bits `[a, b)` of an MSB-first bit row.
 fn fill_bits(row: &mut [u8], a: usize, b: usize) {
-    let mut i = a;
-    while i < b && !i.is_multiple_of(8) {
-        row[i / 8] |= 0x80 >> (i % 8);
-        i += 1;
+    if a >= b {
+        return;
     }
-    while i + 8 <= b {
-        row[i / 8] = 0xFF;
-        i += 8;
-    }
-    while i < b {
-        row[i / 8] |= 0x80 >> (i % 8);
-        i += 1;
+    let (first, last) = (a / 8, (b - 1) / 8);
+    let head = 0xFFu8 >> (a % 8);
+    let tail = 0xFFu8 << (7 - (b - 1) % 8);
+    if first == last {
+        row[first] |= head & tail;
+    } else {
+        row[first] |= head;
+        row[first + 1..last].fill(0xFF);
+        row[last] |= tail;
     }
 }
 
-pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Vec<u8>> {
+mod zlib;
+
+use zlib::Rows;
+
+/// The image's pixel rows, as distinct consecutive rows with repeat counts.
+fn rows(m: &QrMatrix, layout: &Layout, opts: &Options) -> Rows {
     let px = layout.px as usize;
     let scale = layout.scale as usize;
     let start = (layout.offset + layout.margin * layout.scale) as usize;
     let row_bytes = px.div_ceil(8);
-    let mut bits = vec![0u8; row_bytes * px];
+    let mut rows = Rows::new(row_bytes, m.size() + 2);
     let mut line = vec![0u8; row_bytes];
+    rows.push(&line, start as u32);
     let radius = 0.4 * scale as f64;
     for y in 0..m.size() {
-        let top = start + y * scale;
         match opts.style {
             Style::Rounded => {
                 for dy in 0..scale {
@@ -46,7 +51,7 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Ve
                             fill_bits(&mut line, pa, pb);
                         }
                     });
-                    bits[(top + dy) * row_bytes..][..row_bytes].copy_from_slice(&line);
+                    rows.push(&line, 1);
                 }
             }
             _ => {
@@ -54,24 +59,74 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Ve
                 m.runs(y, |a, b| {
                     fill_bits(&mut line, start + a * scale, start + b * scale)
                 });
-                for dy in 0..scale {
-                    bits[(top + dy) * row_bytes..][..row_bytes].copy_from_slice(&line);
-                }
+                rows.push(&line, scale as u32);
             }
         }
     }
+    line.fill(0);
+    rows.push(&line, (px - start - m.size() * scale) as u32);
+    rows
+}
+
+pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Vec<u8>> {
+    let rows = rows(m, layout, opts);
     match &opts.logo {
-        None => encode_indexed(&bits, layout.px, opts),
+        None if opts.compression == PngCompression::Fast => {
+            Ok(write_indexed(&rows, layout.px, opts))
+        }
+        None => {
+            let ours = write_indexed(&rows, layout.px, opts);
+            let theirs = encode_indexed(&rows.expand(), layout.px, opts)?;
+            Ok(if theirs.len() < ours.len() {
+                theirs
+            } else {
+                ours
+            })
+        }
         Some(logo) if logo.kind() == LogoKind::Svg => Err(Error::LogoUnsupported),
         Some(logo) => {
             let rgba = logo.rgba.as_ref().ok_or(Error::LogoInvalid)?;
-            let mut img = expand(&bits, px, row_bytes, opts.fg, opts.bg);
+            let (px, scale) = (layout.px as usize, layout.scale as usize);
+            let start = (layout.offset + layout.margin * layout.scale) as usize;
+            let mut img = expand(&rows.expand(), px, px.div_ceil(8), opts.fg, opts.bg);
             let side = ((m.size() * scale) as f32 * logo.scale_value()).round() as usize;
             let origin = start + (m.size() * scale - side) / 2;
             draw_logo(&mut img, px, origin, side, rgba, opts.bg);
             encode_rgba(&img, layout.px, opts.compression)
         }
     }
+}
+
+/// Appends one PNG chunk (length, type, data, CRC-32 of type and data).
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let from = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32fast::hash(&out[from..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A 1-bit, two-colour palette PNG written directly: signature, IHDR, PLTE, tRNS when a
+/// colour is not opaque, one IDAT with [`zlib::compress`]'s stream, IEND.
+fn write_indexed(rows: &Rows, px: u32, opts: &Options) -> Vec<u8> {
+    let idat = zlib::compress(rows);
+    let mut out = Vec::with_capacity(idat.len() + 96);
+    out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    let mut ihdr = [0u8; 13];
+    ihdr[..4].copy_from_slice(&px.to_be_bytes());
+    ihdr[4..8].copy_from_slice(&px.to_be_bytes());
+    ihdr[8] = 1; // bit depth
+    ihdr[9] = 3; // indexed colour
+    chunk(&mut out, b"IHDR", &ihdr);
+    let (bg, fg) = (opts.bg, opts.fg);
+    chunk(&mut out, b"PLTE", &[bg.r, bg.g, bg.b, fg.r, fg.g, fg.b]);
+    if bg.a != 255 || fg.a != 255 {
+        chunk(&mut out, b"tRNS", &[bg.a, fg.a]);
+    }
+    chunk(&mut out, b"IDAT", &idat);
+    chunk(&mut out, b"IEND", &[]);
+    out
 }
 
 /// Horizontal inset (pixels) of a rounded run's ends on pixel row `dy` of a module.
@@ -102,8 +157,8 @@ fn encode_indexed(bits: &[u8], px: u32, opts: &Options) -> Result<Vec<u8>> {
         enc.set_depth(png::BitDepth::One);
         let (bg, fg) = (opts.bg, opts.fg);
         enc.set_palette(vec![bg.r, bg.g, bg.b, fg.r, fg.g, fg.b]);
-        if bg.a != 255 {
-            enc.set_trns(vec![bg.a]);
+        if bg.a != 255 || fg.a != 255 {
+            enc.set_trns(vec![bg.a, fg.a]);
         }
         let (c, f) = compression(opts.compression);
         enc.set_compression(c);
@@ -205,4 +260,67 @@ pub(crate) fn decode_rgba(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
         return Err(Error::LogoInvalid);
     }
     Ok((w, h, rgba))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::write_indexed;
+    use super::zlib::Rows;
+    use crate::Options;
+
+    /// The packed 1-bit rows of a PNG, as the `png` crate decodes them.
+    fn decode_packed(png_bytes: &[u8]) -> (u32, Vec<u8>) {
+        let mut checked = png::DecodeOptions::default();
+        checked.set_ignore_adler32(false);
+        checked.set_ignore_crc(false);
+        let dec = png::Decoder::new_with_options(std::io::Cursor::new(png_bytes), checked);
+        let mut reader = dec.read_info().expect("a valid PNG header");
+        let mut buf = vec![0u8; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).expect("a valid image stream");
+        assert_eq!(info.bit_depth, png::BitDepth::One);
+        buf.truncate(info.buffer_size());
+        (info.width, buf)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Any rows, any repeats: the stream inflates to exactly the rows (repeats, earlier
+        /// equal rows, byte runs and rows beyond the 32 KiB window included).
+        #[test]
+        fn the_zlib_stream_inflates_to_the_rows(
+            px in 64u32..4097,
+            palette in prop::collection::vec(prop::collection::vec(any::<u8>(), 1..8), 1..6),
+            picks in prop::collection::vec((0usize..6, 1u32..600, any::<bool>()), 1..60),
+        ) {
+            let row_bytes = px.div_ceil(8) as usize;
+            // Rows made of a few byte patterns (so runs and equal rows occur), or flat.
+            let make = |k: usize, flat: bool| -> Vec<u8> {
+                let p = &palette[k % palette.len()];
+                (0..row_bytes).map(|i| if flat { p[0] } else { p[(i / 3) % p.len()] }).collect()
+            };
+            let mut rows = Rows::new(row_bytes, picks.len());
+            let mut left = px;
+            for &(k, n, flat) in &picks {
+                let n = n.min(left);
+                rows.push(&make(k, flat), n);
+                left -= n;
+            }
+            rows.push(&vec![0u8; row_bytes], left);
+            let png_bytes = write_indexed(&rows, px, &Options::new());
+            let (w, packed) = decode_packed(&png_bytes);
+            prop_assert_eq!(w, px);
+            prop_assert!(packed == rows.expand(), "decoded rows differ");
+        }
+    }
+
+    #[test]
+    fn a_transparent_background_is_written() {
+        let opts = Options::new().background(crate::Color::parse("transparent").unwrap());
+        let png_bytes = opts.png("https://wa.me/1").unwrap();
+        let dec = png::Decoder::new(std::io::Cursor::new(&png_bytes[..]));
+        let reader = dec.read_info().unwrap();
+        assert_eq!(reader.info().trns.as_deref(), Some(&[0u8, 255][..]));
+    }
 }

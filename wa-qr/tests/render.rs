@@ -113,12 +113,18 @@ fn compression_choice_changes_size_not_pixels() {
     let a = image::load_from_memory(&fast).unwrap().to_luma8();
     let b = image::load_from_memory(&small).unwrap().to_luma8();
     assert_eq!(a, b);
-    assert!(
-        fast.len() <= 1536,
-        "fast PNG at 256 px is {} bytes",
-        fast.len()
-    );
     assert!(small.len() <= fast.len());
+    // The default PNG at 256 px stays within 1,500 bytes from a bare link to a long text.
+    for payload in [
+        "https://wa.me/14155552671",
+        "https://wa.me/14155552671?text=Hello%20from%20the%20shop%21",
+        "https://wa.me/14155552671?text=Hi%21%20I%20would%20like%20to%20book%20a%20table%20for%20\
+         four%20on%20Friday%20at%208pm%2C%20near%20the%20window%20if%20possible.%20Order%20%231234",
+    ] {
+        let png = Options::new().png(payload).unwrap();
+        assert!(png.len() <= 1500, "{} bytes for {payload}", png.len());
+        assert_eq!(common::decode_png(&png), vec![payload.as_bytes().to_vec()]);
+    }
 }
 
 fn sample_png_logo() -> Vec<u8> {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use common::{Fake, Reply, meta_error};
 use serde_json::json;
 use wa_send::{
-    CloudApiBackend, Content, DeliveryBackend, DeliveryError, ErrorClass, Outbound, Recipient,
-    Template, cloud_api_request_body,
+    CloudApiBackend, Content, DeliveryBackend, ErrorClass, Outbound, Recipient, Template,
+    cloud_api_request_body,
 };
 
 const TOKEN: &str = "EAAGsecret-token";
@@ -31,6 +31,15 @@ async fn setup() -> (Fake, CloudApiBackend) {
         .unwrap();
     (fake, backend)
 }
+
+fn at(base: String) -> CloudApiBackend {
+    CloudApiBackend::builder(TOKEN, "1")
+        .base_url(base)
+        .build()
+        .unwrap()
+}
+
+backend_tests!(setup: setup, at: at, text: text, secret: TOKEN, name: "cloud_api");
 
 fn text() -> Outbound {
     Outbound::new(
@@ -136,34 +145,6 @@ async fn retry_after_header_is_honoured() {
     ));
     let err = backend.send(&text()).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
-}
-
-#[tokio::test]
-async fn timeouts_are_transient() {
-    let (fake, backend) = setup().await;
-    fake.push(Reply::Hang);
-    let err = backend.send(&text()).await.unwrap_err();
-    assert!(matches!(err, DeliveryError::Timeout { .. }), "{err:?}");
-    assert_eq!(err.class(), ErrorClass::Transient);
-    assert_eq!(err.code(), "delivery_timeout");
-}
-
-#[tokio::test]
-async fn connection_refused_is_transient_and_hides_the_url() {
-    // Bind then drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let backend = CloudApiBackend::builder(TOKEN, "1")
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .build()
-        .unwrap();
-    let err = backend.send(&text()).await.unwrap_err();
-    assert_eq!(err.code(), "delivery_network");
-    assert!(err.is_retryable());
-    assert!(!err.to_string().contains(TOKEN));
 }
 
 #[tokio::test]
@@ -290,15 +271,4 @@ fn config_is_checked_and_token_redacted() {
     }
     let b = CloudApiBackend::builder(TOKEN, "1").build().unwrap();
     assert!(!format!("{b:?}").contains(TOKEN));
-}
-
-#[tokio::test]
-async fn usable_as_trait_object() {
-    let (_fake, backend) = setup().await;
-    // The trait is object-safe: shared (`Arc`) and boxed backends are used the same way.
-    let shared: wa_send::SharedBackend = std::sync::Arc::new(backend.clone());
-    assert!(shared.send(&text()).await.is_ok());
-    let boxed: Box<dyn DeliveryBackend> = Box::new(backend);
-    assert_eq!(boxed.name(), "cloud_api");
-    assert!(boxed.send(&text()).await.is_ok());
 }

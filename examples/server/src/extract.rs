@@ -51,16 +51,27 @@ impl<T, F> StrictQuery<T, F> {
 
 /// Decodes one query component (`+` is a space), as every query here is read.
 pub(crate) fn decode(component: &str) -> Result<String, ApiError<LinkApi>> {
-    let spaced = component.replace('+', " ");
-    percent_decode(spaced.as_bytes())
+    decode_cow(component).map(std::borrow::Cow::into_owned)
+}
+
+/// [`decode`], borrowing when the component has nothing to decode.
+fn decode_cow(component: &str) -> Result<std::borrow::Cow<'_, str>, ApiError<LinkApi>> {
+    let invalid = |_| {
+        ApiError::new(
+            "query_invalid_encoding",
+            "the query string is not valid percent-encoded UTF-8",
+        )
+    };
+    if component.contains('+') {
+        let spaced = component.replace('+', " ");
+        return percent_decode(spaced.as_bytes())
+            .decode_utf8()
+            .map(|s| std::borrow::Cow::Owned(s.into_owned()))
+            .map_err(invalid);
+    }
+    percent_decode(component.as_bytes())
         .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| {
-            ApiError::new(
-                "query_invalid_encoding",
-                "the query string is not valid percent-encoded UTF-8",
-            )
-        })
+        .map_err(invalid)
 }
 
 /// Parses `query` against `allowed`.
@@ -74,11 +85,11 @@ pub fn parse_query(
             format!("the query string is over {MAX_QUERY_BYTES} bytes"),
         ));
     }
-    let mut values = HashMap::new();
+    let mut values = HashMap::with_capacity(allowed.len());
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode(k)?;
-        let value = decode(v)?;
+        let key = decode_cow(k)?;
+        let value = decode_cow(v)?.into_owned();
         let Some(name) = allowed.iter().find(|a| **a == key) else {
             let shown: String = key.chars().take(40).collect();
             return Err(ApiError::new(

@@ -111,6 +111,15 @@ async fn method_not_allowed(req: Request) -> axum::response::Response {
     }
 }
 
+/// `router` behind the JSON endpoints' per-IP limit (and response cache), as the link
+/// API's JSON routes are.
+pub fn json_limited(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    router.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::limit_json,
+    ))
+}
+
 /// The link API's routes.
 fn link_api(state: AppState) -> Router {
     let json = Router::new()
@@ -120,11 +129,8 @@ fn link_api(state: AppState) -> Router {
         .route("/api/v1/validate/key", get(routes::validate::key))
         .route("/api/v1/validate/phone", get(routes::validate::phone))
         .route("/api/v1/openapi.json", get(routes::openapi::openapi_json))
-        .route("/{short}", get(routes::short::short_link))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::limit_json,
-        ));
+        .route("/{short}", get(routes::short::short_link));
+    let json = json_limited(json, &state);
     let qr = Router::new()
         .route("/api/v1/qr", get(routes::qr::qr))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -147,6 +153,18 @@ fn link_api(state: AppState) -> Router {
 /// Builds the HTTP application: each API family's router, merged, with the shared layers.
 pub fn app(state: AppState) -> Router {
     let send = state.send.clone();
+    let routes = link_api(state.clone())
+        .merge(send::router(send.clone()))
+        .merge(verification::router(send.clone()))
+        .merge(meta::router(send))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    with_shared_layers(routes, &state)
+}
+
+/// The layers every route of [`app`] runs behind: the request deadline, ETags, metrics
+/// and access log, request ids, tracing and CORS.
+pub fn with_shared_layers(routes: Router, state: &AppState) -> Router {
     let state_timeout = state.config.request_timeout_ms;
     let expose = [
         middleware::X_RATELIMIT_LIMIT.clone(),
@@ -179,12 +197,7 @@ pub fn app(state: AppState) -> Router {
         let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
     });
-    link_api(state)
-        .merge(send::router(send.clone()))
-        .merge(verification::router(send.clone()))
-        .merge(meta::router(send))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+    routes
         .layer(axum::middleware::from_fn_with_state(
             std::time::Duration::from_millis(state_timeout),
             deadline,

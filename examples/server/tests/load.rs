@@ -17,7 +17,7 @@ use axum::http::{Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
 mod common;
-use common::{free_port, serve};
+use common::{GraphCall, free_port, graph_accepted, graph_phone_info, serve, status_notification};
 
 const APP_SECRET: &str = "load-app-secret";
 const ACCOUNTS: usize = 4;
@@ -44,12 +44,7 @@ async fn deliver_status(
     tag: String,
     status: &'static str,
 ) {
-    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550001111", "phone_number_id": pnid},
-        "statuses": [{"id": wamid, "status": status, "timestamp": "1750000000", "recipient_id": "14155552671",
-                      "biz_opaque_callback_data": tag}]}}]}]})
-    .to_string();
+    let body = status_notification(&pnid, &wamid, status, &tag);
     let sig = wa_send::webhook::meta::sign(body.as_bytes(), APP_SECRET.as_bytes());
     let client = reqwest::Client::new();
     for _ in 0..600 {
@@ -77,21 +72,10 @@ async fn graph(
     uri: Uri,
     body: Bytes,
 ) -> (StatusCode, axum::Json<Value>) {
-    let pnid = uri.path().split('/').nth(2).unwrap_or_default().to_owned();
+    let GraphCall { pnid, tag, text } = GraphCall::read(&uri, &body);
     if method == Method::GET {
-        return (
-            StatusCode::OK,
-            axum::Json(
-                json!({"id": pnid, "display_phone_number": "+1 555-000-1111", "verified_name": "Load"}),
-            ),
-        );
+        return (StatusCode::OK, graph_phone_info(&pnid, "Load"));
     }
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let tag = v["biz_opaque_callback_data"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let text = v["text"]["body"].as_str().unwrap_or_default().to_owned();
     let n = {
         let mut f = fake.lock().unwrap();
         *f.by_tag.entry(tag.clone()).or_default() += 1;
@@ -114,12 +98,7 @@ async fn graph(
         // Sometimes slow, like a real upstream.
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    (
-        StatusCode::OK,
-        axum::Json(
-            json!({"messaging_product": "whatsapp", "contacts": [{"wa_id": "14155552671"}], "messages": [{"id": wamid}]}),
-        ),
-    )
+    (StatusCode::OK, graph_accepted(&wamid))
 }
 
 struct Server(Child);

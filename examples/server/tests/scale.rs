@@ -19,7 +19,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
 mod common;
-use common::{free_port, meta_body, serve};
+use common::{
+    GraphCall, free_port, graph_accepted, graph_phone_info, meta_body, serve, status_notification,
+};
 
 const APP_SECRET: &str = "scale-app-secret";
 const ADMIN: &str = "scale-admin";
@@ -74,20 +76,10 @@ async fn graph(
     uri: Uri,
     body: Bytes,
 ) -> (StatusCode, axum::Json<Value>) {
-    let pnid = uri.path().split('/').nth(2).unwrap_or_default().to_owned();
+    let GraphCall { pnid, tag, .. } = GraphCall::read(&uri, &body);
     if method == Method::GET {
-        return (
-            StatusCode::OK,
-            axum::Json(
-                json!({"id": pnid, "display_phone_number": "+1 415-555-0000", "verified_name": "Scale"}),
-            ),
-        );
+        return (StatusCode::OK, graph_phone_info(&pnid, "Scale"));
     }
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let tag = v["biz_opaque_callback_data"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
     let n = {
         let mut f = fake.lock().unwrap();
         *f.by_tag.entry(tag.clone()).or_default() += 1;
@@ -96,18 +88,10 @@ async fn graph(
     };
     let wamid = format!("wamid.SCALE{n}");
     for (i, status) in ["sent", "delivered"].into_iter().enumerate() {
-        let body = meta_body(
-            json!({"messaging_product": "whatsapp", "metadata": {"phone_number_id": pnid},
-            "statuses": [{"id": wamid, "status": status, "timestamp": "1750000000", "recipient_id": "14155552671", "biz_opaque_callback_data": tag}]}),
-        );
+        let body = status_notification(&pnid, &wamid, status, &tag);
         tokio::spawn(to_meta_webhook(fake.clone(), body, n as usize + i));
     }
-    (
-        StatusCode::OK,
-        axum::Json(
-            json!({"messaging_product": "whatsapp", "contacts": [{"wa_id": "14155552671"}], "messages": [{"id": wamid}]}),
-        ),
-    )
+    (StatusCode::OK, graph_accepted(&wamid))
 }
 
 async fn hooks(State(fake): State<Shared>, headers: HeaderMap, body: Bytes) -> StatusCode {

@@ -63,15 +63,17 @@ macro_rules! impl_line {
 impl_line!(u64, |b: &Bits| b.0[0]);
 impl_line!(u128, Bits::lo128);
 
-pub(super) fn penalty_fast(b: &Builder) -> u32 {
+/// The penalty of the symbol in `b`, or some value ≥ `bound` as soon as the partial sum
+/// reaches `bound` (every rule adds a non-negative amount, so such a mask cannot win).
+pub(super) fn penalty_fast(b: &Builder, bound: u32) -> u32 {
     if b.size <= 48 {
-        penalty_lines::<u64>(b)
+        penalty_lines::<u64>(b, bound)
     } else {
-        penalty_lines::<u128>(b)
+        penalty_lines::<u128>(b, bound)
     }
 }
 
-fn penalty_lines<L: Line>(b: &Builder) -> u32 {
+fn penalty_lines<L: Line>(b: &Builder, bound: u32) -> u32 {
     let size = b.size;
     let inner = L::low_mask(size as u32 - 1); // positions 0..size-2
     let mut total = 0;
@@ -80,6 +82,9 @@ fn penalty_lines<L: Line>(b: &Builder) -> u32 {
         for line in lines.iter() {
             let l = L::from_bits(line);
             total += rule1(l, inner) + rule3(l, size);
+            if total >= bound {
+                return total;
+            }
         }
     }
     let mut prev = L::from_bits(&b.rows[0]);

@@ -14,9 +14,25 @@ use serde::Serialize;
 
 /// A JSON 200 with a `Cache-Control` max-age (the ETag layer adds the validator).
 pub(crate) fn cached_json<T: Serialize>(value: &T, max_age_secs: u32) -> Response {
-    let mut resp = axum::Json(value).into_response();
+    // One pre-sized buffer (the link responses are ~300–600 bytes) and room for the headers
+    // the layers add (cache, ETag, rate limits, request id, CORS), so neither regrows.
+    let mut body = Vec::with_capacity(768);
+    if serde_json::to_writer(&mut body, value).is_err() {
+        return crate::error::ApiError::<crate::error::LinkApi>::new(
+            "internal_error",
+            "the response could not be serialised",
+        )
+        .into_response();
+    }
+    let mut resp = Response::new(axum::body::Body::from(body));
+    let headers = resp.headers_mut();
+    headers.reserve(12);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age_secs}")) {
-        resp.headers_mut().insert(header::CACHE_CONTROL, v);
+        headers.insert(header::CACHE_CONTROL, v);
     }
     resp
 }

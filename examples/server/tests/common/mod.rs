@@ -26,3 +26,45 @@ pub(crate) fn free_port() -> u16 {
 pub(crate) fn meta_body(value: Value) -> String {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}).to_string()
 }
+
+/// One request to a fake Graph API, as the fakes need it: the phone-number id from the
+/// path and, for a message POST, its callback tag and text body.
+pub(crate) struct GraphCall {
+    pub(crate) pnid: String,
+    pub(crate) tag: String,
+    pub(crate) text: String,
+}
+
+impl GraphCall {
+    pub(crate) fn read(uri: &axum::http::Uri, body: &[u8]) -> GraphCall {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let field = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        GraphCall {
+            pnid: uri.path().split('/').nth(2).unwrap_or_default().to_owned(),
+            tag: field(&v["biz_opaque_callback_data"]),
+            text: field(&v["text"]["body"]),
+        }
+    }
+}
+
+/// Graph's answer to a credential check of `pnid`.
+pub(crate) fn graph_phone_info(pnid: &str, name: &str) -> axum::Json<Value> {
+    axum::Json(
+        json!({"id": pnid, "display_phone_number": "+1 555-000-1111", "verified_name": name}),
+    )
+}
+
+/// Graph's answer to an accepted message.
+pub(crate) fn graph_accepted(wamid: &str) -> axum::Json<Value> {
+    axum::Json(
+        json!({"messaging_product": "whatsapp", "contacts": [{"wa_id": "14155552671"}], "messages": [{"id": wamid}]}),
+    )
+}
+
+/// A Meta status notification for one message (with its callback tag).
+pub(crate) fn status_notification(pnid: &str, wamid: &str, status: &str, tag: &str) -> String {
+    meta_body(
+        json!({"messaging_product": "whatsapp", "metadata": {"phone_number_id": pnid},
+        "statuses": [{"id": wamid, "status": status, "timestamp": "1750000000", "recipient_id": "14155552671", "biz_opaque_callback_data": tag}]}),
+    )
+}
