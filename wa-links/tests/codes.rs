@@ -22,11 +22,6 @@ fn codes_unique_across_crates() {
     all.sort_unstable();
     all.dedup();
     assert_eq!(all.len(), n);
-    let src = include_str!("../src/error.rs");
-    for (code, _) in Error::ALL_CODES {
-        assert!(
-            src.contains(&format!("//! | `{code}` |")),
-            "{code} missing from the doc table"
-        );
-    }
+    // The doc table is generated from the same list by `wa_validate::error_codes!`, so
+    // every code is documented by construction.
 }

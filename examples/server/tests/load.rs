@@ -17,7 +17,10 @@ use axum::http::{Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
 mod common;
-use common::{GraphCall, free_port, graph_accepted, graph_phone_info, serve, status_notification};
+use common::{
+    GraphCall, deliver_meta_webhook, free_port, graph_accepted, graph_phone_info, serve,
+    status_notification,
+};
 
 const APP_SECRET: &str = "load-app-secret";
 const ACCOUNTS: usize = 4;
@@ -45,25 +48,7 @@ async fn deliver_status(
     status: &'static str,
 ) {
     let body = status_notification(&pnid, &wamid, status, &tag);
-    let sig = wa_send::webhook::meta::sign(body.as_bytes(), APP_SECRET.as_bytes());
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        let server = fake.lock().unwrap().server.clone();
-        if let Some(base) = server {
-            let r = client
-                .post(format!("{base}/webhooks/whatsapp"))
-                .header("x-hub-signature-256", &sig)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await;
-            if r.is_ok_and(|r| r.status().is_success()) {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    deliver_meta_webhook(&body, APP_SECRET, |_| fake.lock().unwrap().server.clone()).await;
 }
 
 async fn graph(

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{
-    GraphCall, free_port, graph_accepted, graph_phone_info, meta_body, serve, status_notification,
+    GraphCall, deliver_meta_webhook, free_port, graph_accepted, graph_phone_info, meta_body, serve,
+    status_notification,
 };
 
 const APP_SECRET: &str = "scale-app-secret";
@@ -44,30 +45,13 @@ struct Fake {
 
 type Shared = Arc<Mutex<Fake>>;
 
-fn signed(body: &str) -> String {
-    wa_send::webhook::meta::sign(body.as_bytes(), APP_SECRET.as_bytes())
-}
-
 /// Meta's webhook `body`, delivered to the replicas in turn until one answers 200.
 async fn to_meta_webhook(fake: Shared, body: String, first: usize) {
-    let sig = signed(&body);
-    let client = reqwest::Client::new();
-    for attempt in 0..600 {
+    deliver_meta_webhook(&body, APP_SECRET, |attempt| {
         let servers = fake.lock().unwrap().servers.clone();
-        let base = &servers[(first + attempt) % servers.len()];
-        let r = client
-            .post(format!("{base}/webhooks/whatsapp"))
-            .header("x-hub-signature-256", &sig)
-            .header("content-type", "application/json")
-            .body(body.clone())
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await;
-        if r.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Some(servers[(first + attempt) % servers.len()].clone())
+    })
+    .await;
 }
 
 async fn graph(

@@ -438,12 +438,25 @@ fn code_lengths(freqs: &[u32], limit: u8, lens: &mut [u8]) {
     for node in (0..2 * n - 2).rev() {
         depth[node] = depth[usize::from(parent[node])] + 1;
     }
-    // Count codes per length, clamp to the limit and repair the Kraft sum (as miniz does).
+    let per_len = limited_counts(&depth[..n], usize::from(limit));
+    // Shortest codes to the most frequent symbols (`syms` is in ascending frequency).
+    let mut it = syms.iter().rev();
+    for (l, &count) in per_len.iter().enumerate().skip(1) {
+        for _ in 0..count {
+            if let Some(&s) = it.next() {
+                lens[usize::from(s)] = l as u8;
+            }
+        }
+    }
+}
+
+/// Codes per length for leaves at `depths`, clamped to `limit` bits with the Kraft sum
+/// repaired (as miniz does: each step moves one code from the longest length up).
+fn limited_counts(depths: &[u8], limit: usize) -> [u32; 16] {
     let mut per_len = [0u32; 33];
-    for &d in &depth[..n] {
+    for &d in depths {
         per_len[usize::from(d).min(32)] += 1;
     }
-    let limit = usize::from(limit);
     for l in limit + 1..33 {
         per_len[limit] += per_len[l];
         per_len[l] = 0;
@@ -460,15 +473,9 @@ fn code_lengths(freqs: &[u32], limit: u8, lens: &mut [u8]) {
             per_len[l + 1] += 2;
         }
     }
-    // Shortest codes to the most frequent symbols (`syms` is in ascending frequency).
-    let mut it = syms.iter().rev();
-    for (l, &count) in per_len.iter().enumerate().take(limit + 1).skip(1) {
-        for _ in 0..count {
-            if let Some(&s) = it.next() {
-                lens[usize::from(s)] = l as u8;
-            }
-        }
-    }
+    let mut out = [0u32; 16];
+    out.copy_from_slice(&per_len[..16]);
+    out
 }
 
 /// Canonical codes from lengths, bit-reversed for DEFLATE's LSB-first bit order, packed

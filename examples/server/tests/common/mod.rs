@@ -68,3 +68,30 @@ pub(crate) fn status_notification(pnid: &str, wamid: &str, status: &str, tag: &s
         "statuses": [{"id": wamid, "status": status, "timestamp": "1750000000", "recipient_id": "14155552671", "biz_opaque_callback_data": tag}]}),
     )
 }
+
+/// Posts Meta's webhook `body`, signed with `app_secret`, until a server answers 2xx (up
+/// to a minute); `base(attempt)` names the server to try (`None`: none is up yet).
+pub(crate) async fn deliver_meta_webhook(
+    body: &str,
+    app_secret: &str,
+    mut base: impl FnMut(usize) -> Option<String>,
+) {
+    let sig = wa_send::webhook::meta::sign(body.as_bytes(), app_secret.as_bytes());
+    let client = reqwest::Client::new();
+    for attempt in 0..600 {
+        if let Some(base) = base(attempt) {
+            let r = client
+                .post(format!("{base}/webhooks/whatsapp"))
+                .header("x-hub-signature-256", &sig)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+                .timeout(std::time::Duration::from_secs(5))
+                .send()
+                .await;
+            if r.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
