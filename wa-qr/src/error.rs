@@ -101,55 +101,46 @@ pub enum Error {
     PngEncoding,
 }
 
-impl Error {
-    /// Every code, with a one-line description.
-    pub const ALL_CODES: &'static [(&'static str, &'static str)] = &[
-        (
-            "qr_payload_too_long",
-            "the payload does not fit at the chosen error correction",
-        ),
-        ("qr_invalid_ecl", "error correction other than L, M, Q, H"),
-        (
-            "qr_size_out_of_range",
-            "image size outside 64 to 4096 pixels",
-        ),
-        ("qr_size_too_small", "less than one pixel per module"),
-        ("qr_margin_out_of_range", "quiet zone wider than 16 modules"),
-        ("qr_invalid_color", "unreadable colour"),
-        ("qr_transparent_foreground", "foreground not fully opaque"),
-        ("qr_low_contrast", "contrast ratio under 1.8:1"),
-        ("qr_inverted_colors", "foreground lighter than background"),
-        (
-            "qr_logo_too_large",
-            "logo larger than the error correction can restore",
-        ),
-        ("qr_logo_invalid", "logo is not a readable PNG or SVG"),
-        ("qr_logo_unsupported", "SVG logo on PNG output"),
-        ("qr_png_encoding", "the PNG encoder failed"),
-    ];
+/// An error enum's codes written once: `code()` and `ALL_CODES` from one list (the shape of
+/// `wa_validate::error_codes!`, kept local because wa-qr does not depend on wa-validate and
+/// its libphonenumber engine).
+macro_rules! error_codes {
+    ($ty:ident; $( $variant:ident => $code:literal, $desc:literal; )*) => {
+        impl $ty {
+            /// Every code, with a one-line description; pinned by a snapshot test and never
+            /// renamed.
+            pub const ALL_CODES: &'static [(&'static str, &'static str)] =
+                &[ $( ($code, $desc) ),* ];
 
-    /// The stable snake_case code.
-    ///
-    /// # Examples
-    /// ```
-    /// let err = wa_qr::Color::parse("#12345").unwrap_err();
-    /// assert_eq!(err.code(), "qr_invalid_color");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::PayloadTooLong { .. } => "qr_payload_too_long",
-            Error::InvalidEcl => "qr_invalid_ecl",
-            Error::SizeOutOfRange { .. } => "qr_size_out_of_range",
-            Error::SizeTooSmall { .. } => "qr_size_too_small",
-            Error::MarginOutOfRange { .. } => "qr_margin_out_of_range",
-            Error::InvalidColor { .. } => "qr_invalid_color",
-            Error::TransparentForeground => "qr_transparent_foreground",
-            Error::LowContrast { .. } => "qr_low_contrast",
-            Error::InvertedColors => "qr_inverted_colors",
-            Error::LogoTooLarge { .. } => "qr_logo_too_large",
-            Error::LogoInvalid => "qr_logo_invalid",
-            Error::LogoUnsupported => "qr_logo_unsupported",
-            Error::PngEncoding => "qr_png_encoding",
+            /// The stable snake_case code.
+            ///
+            /// # Examples
+            /// ```
+            /// let err = wa_qr::Color::parse("#12345").unwrap_err();
+            /// assert_eq!(err.code(), "qr_invalid_color");
+            /// ```
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $( Self::$variant { .. } => $code, )*
+                }
+            }
         }
-    }
+    };
+}
+
+error_codes! {
+    Error;
+    PayloadTooLong => "qr_payload_too_long", "the payload does not fit at the chosen error correction";
+    InvalidEcl => "qr_invalid_ecl", "error correction other than L, M, Q, H";
+    SizeOutOfRange => "qr_size_out_of_range", "image size outside 64 to 4096 pixels";
+    SizeTooSmall => "qr_size_too_small", "less than one pixel per module";
+    MarginOutOfRange => "qr_margin_out_of_range", "quiet zone wider than 16 modules";
+    InvalidColor => "qr_invalid_color", "unreadable colour";
+    TransparentForeground => "qr_transparent_foreground", "foreground not fully opaque";
+    LowContrast => "qr_low_contrast", "contrast ratio under 1.8:1";
+    InvertedColors => "qr_inverted_colors", "foreground lighter than background";
+    LogoTooLarge => "qr_logo_too_large", "logo larger than the error correction can restore";
+    LogoInvalid => "qr_logo_invalid", "logo is not a readable PNG or SVG";
+    LogoUnsupported => "qr_logo_unsupported", "SVG logo on PNG output";
+    PngEncoding => "qr_png_encoding", "the PNG encoder failed";
 }
