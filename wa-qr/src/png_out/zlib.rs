@@ -253,17 +253,18 @@ const MAX_SYMS: usize = 286;
 
 /// A Huffman code: per symbol, its bit-reversed code in the high bits and its length in
 /// the low byte (one load per symbol written).
-struct Code {
-    table: [u32; MAX_SYMS],
-    lens: [u8; MAX_SYMS],
+/// `N` symbols; `M` = 2`N` is the Huffman tree's scratch size.
+struct Code<const N: usize, const M: usize> {
+    table: [u32; N],
+    lens: [u8; N],
 }
 
-impl Code {
-    fn new(freqs: &[u32], limit: u8) -> Code {
-        let mut lens = [0u8; MAX_SYMS];
-        code_lengths(freqs, limit, &mut lens[..freqs.len()]);
-        let mut table = [0u32; MAX_SYMS];
-        canonical(&lens[..freqs.len()], &mut table);
+impl<const N: usize, const M: usize> Code<N, M> {
+    fn new(freqs: &[u32; N], limit: u8) -> Self {
+        let mut lens = [0u8; N];
+        code_lengths::<M>(freqs, limit, &mut lens);
+        let mut table = [0u32; N];
+        canonical(&lens, &mut table);
         Code { table, lens }
     }
 
@@ -298,9 +299,9 @@ fn write_block(mut w: BitWriter, tokens: &[Token], data: &[u8]) -> BitWriter {
     for f in dist.iter_mut().take(2) {
         *f = (*f).max(1);
     }
-    let lit = Code::new(&lit, 15);
-    let dist = Code::new(&dist, 15);
-    w = write_header(w, &lit.lens, &dist.lens[..30]);
+    let lit = Code::<286, 572>::new(&lit, 15);
+    let dist = Code::<30, 60>::new(&dist, 15);
+    w = write_header(w, &lit.lens, &dist.lens);
     for t in tokens {
         match *t {
             Token::Lit(b) => lit.put(&mut w, b as usize),
@@ -335,7 +336,7 @@ fn write_header(mut w: BitWriter, lit_lens: &[u8], dist_lens: &[u8]) -> BitWrite
     for &(sym, _) in &runs {
         cl_freq[sym as usize] += 1;
     }
-    let cl = Code::new(&cl_freq, 7);
+    let cl = Code::<19, 38>::new(&cl_freq, 7);
     let hclen = 4.max(
         CL_ORDER
             .iter()
@@ -397,7 +398,8 @@ fn run_length(lens: &[u8]) -> Vec<(u8, u8)> {
 
 /// Huffman code lengths (at most `limit` bits) into `lens` for the symbols with a non-zero
 /// frequency; at least two symbols get a code.
-fn code_lengths(freqs: &[u32], limit: u8, lens: &mut [u8]) {
+fn code_lengths<const M: usize>(freqs: &[u32], limit: u8, lens: &mut [u8]) {
+    debug_assert!(M >= 2 * freqs.len().max(2));
     let mut syms = [0u16; MAX_SYMS];
     let mut n = 0;
     for (s, &f) in freqs.iter().enumerate() {
@@ -417,13 +419,21 @@ fn code_lengths(freqs: &[u32], limit: u8, lens: &mut [u8]) {
         }
     }
     let syms = &mut syms[..n];
-    syms.sort_unstable_by_key(|&s| (freqs[usize::from(s)], s));
+    // Ascending (frequency, symbol), sorted as one integer key each.
+    let mut keys = [0u64; MAX_SYMS];
+    for (k, &s) in keys.iter_mut().zip(syms.iter()) {
+        *k = (u64::from(freqs[usize::from(s)]) << 16) | u64::from(s);
+    }
+    keys[..n].sort_unstable();
+    for (s, &k) in syms.iter_mut().zip(keys.iter()) {
+        *s = k as u16;
+    }
     // Two-queue Huffman: leaves in ascending weight, internal nodes as they are made.
-    let mut weight = [0u64; 2 * MAX_SYMS];
+    let mut weight = [0u64; M];
     for (w, &s) in weight.iter_mut().zip(syms.iter()) {
         *w = u64::from(freqs[usize::from(s)].max(1));
     }
-    let mut parent = [0u16; 2 * MAX_SYMS];
+    let mut parent = [0u16; M];
     let (mut leaf, mut inner) = (0usize, n);
     for node in n..2 * n - 1 {
         for _ in 0..2 {
@@ -434,7 +444,7 @@ fn code_lengths(freqs: &[u32], limit: u8, lens: &mut [u8]) {
             *i += 1;
         }
     }
-    let mut depth = [0u8; 2 * MAX_SYMS];
+    let mut depth = [0u8; M];
     for node in (0..2 * n - 2).rev() {
         depth[node] = depth[usize::from(parent[node])] + 1;
     }
@@ -578,7 +588,7 @@ mod tests {
         }
         for limit in [7u8, 15] {
             let mut lens = vec![0u8; f.len()];
-            code_lengths(&f, limit, &mut lens);
+            code_lengths::<64>(&f, limit, &mut lens);
             assert!(lens.iter().all(|&l| (1..=limit).contains(&l)), "{lens:?}");
             let kraft: f64 = lens.iter().map(|&l| 0.5f64.powi(i32::from(l))).sum();
             assert!((kraft - 1.0).abs() < 1e-12, "{kraft}");
@@ -589,7 +599,7 @@ mod tests {
             (&[0, 0, 0], &[1, 1, 0]),
         ] {
             let mut lens = vec![0u8; freqs.len()];
-            code_lengths(freqs, 15, &mut lens);
+            code_lengths::<8>(freqs, 15, &mut lens);
             assert_eq!(lens, want, "{freqs:?}");
         }
     }
