@@ -24,6 +24,7 @@ fn fill_bits(row: &mut [u8], a: usize, b: usize) {
     }
 }
 
+mod huffman;
 mod zlib;
 
 use zlib::Rows;
