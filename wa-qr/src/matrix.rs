@@ -442,47 +442,8 @@ pub(crate) fn build(
             b.set(usize::from(x), usize::from(y), true);
         }
     }
-    let fast = size <= FAST_MAX;
-    let (data_rows, data_cols) = (&t.data_rows, &t.data_cols);
-
-    // Words a line occupies (the rest stay zero).
-    let words = size.div_ceil(64);
-    let apply = |b: &mut Builder, mask: u8| {
-        let m = usize::from(mask);
-        for (lines, masks, data) in [
-            (&mut b.rows, &MASK_LINES[0][m], data_rows),
-            (&mut b.cols, &MASK_LINES[1][m], data_cols),
-        ] {
-            for (i, (line, data)) in lines.iter_mut().zip(data.iter()).enumerate() {
-                let mask = &masks[i % 12];
-                for k in 0..words {
-                    line.0[k] ^= mask.0[k] & data.0[k];
-                }
-            }
-        }
-    };
-
-    let chosen = match forced_mask {
-        Some(m) => m,
-        None => {
-            let mut best = (u32::MAX, 0u8);
-            for mask in 0..8u8 {
-                apply(&mut b, mask);
-                b.draw_format_bits(&t.format, ecl, mask);
-                let p = if fast {
-                    penalty_fast(&b, best.0)
-                } else {
-                    penalty_generic(size, |x, y| b.rows[y].get(x))
-                };
-                if p < best.0 {
-                    best = (p, mask);
-                }
-                apply(&mut b, mask); // undo
-            }
-            best.1
-        }
-    };
-    apply(&mut b, chosen);
+    let chosen = forced_mask.unwrap_or_else(|| best_mask(&mut b, t, ecl));
+    apply_mask(&mut b, t, chosen);
     b.draw_format_bits(&t.format, ecl, chosen);
     QrMatrix {
         size,
@@ -491,6 +452,45 @@ pub(crate) fn build(
         ecl,
         rows: b.rows,
     }
+}
+
+/// XORs mask `mask` into the data modules of `b` (applying it twice undoes it).
+fn apply_mask(b: &mut Builder, t: &Template, mask: u8) {
+    let m = usize::from(mask);
+    // Words a line occupies (the rest stay zero).
+    let words = b.size.div_ceil(64);
+    for (lines, masks, data) in [
+        (&mut b.rows, &MASK_LINES[0][m], &t.data_rows),
+        (&mut b.cols, &MASK_LINES[1][m], &t.data_cols),
+    ] {
+        for (i, (line, data)) in lines.iter_mut().zip(data.iter()).enumerate() {
+            let mask = &masks[i % 12];
+            for k in 0..words {
+                line.0[k] ^= mask.0[k] & data.0[k];
+            }
+        }
+    }
+}
+
+/// The mask with the lowest penalty (the first on ties), as ISO/IEC 18004 §7.8.3 chooses;
+/// `b` is left unmasked.
+fn best_mask(b: &mut Builder, t: &Template, ecl: Ecl) -> u8 {
+    let fast = b.size <= FAST_MAX;
+    let mut best = (u32::MAX, 0u8);
+    for mask in 0..8u8 {
+        apply_mask(b, t, mask);
+        b.draw_format_bits(&t.format, ecl, mask);
+        let p = if fast {
+            penalty_fast(b, best.0)
+        } else {
+            penalty_generic(b.size, |x, y| b.rows[y].get(x))
+        };
+        if p < best.0 {
+            best = (p, mask);
+        }
+        apply_mask(b, t, mask); // undo
+    }
+    best.1
 }
 
 mod penalty;

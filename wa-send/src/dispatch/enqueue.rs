@@ -173,6 +173,22 @@ fn digest(v: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(serde_json::to_vec(v).unwrap_or_default()))
 }
 
+/// The original outcome of an existing batch with this request hash, marked replayed; a
+/// different request under the same key is `idempotency_key_conflict`.
+fn replay_batch(existing: &BatchRecord, hash: &str) -> Result<BulkOutcome, SendError> {
+    if existing.request_hash.as_deref() != Some(hash) {
+        return Err(SendError::IdempotencyConflict);
+    }
+    let mut original: BulkOutcome = serde_json::from_str(&existing.result).map_err(|e| {
+        SendError::Store(crate::queue::StoreError::Corrupt {
+            id: existing.id.clone(),
+            detail: e.to_string(),
+        })
+    })?;
+    original.replayed = true;
+    Ok(original)
+}
+
 fn check_key(key: Option<&str>) -> Result<(), SendError> {
     match key {
         Some(k) if k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()) => {
@@ -304,16 +320,7 @@ impl Dispatcher {
         account: &str,
         request: BulkRequest,
     ) -> Result<BulkOutcome, SendError> {
-        if request.items.is_empty() {
-            return Err(SendError::BulkEmpty);
-        }
-        if request.items.len() > self.config.bulk_cap {
-            return Err(SendError::BulkTooLarge {
-                max: self.config.bulk_cap,
-                actual: request.items.len(),
-            });
-        }
-        check_key(request.idempotency_key.as_deref())?;
+        self.check_bulk(&request)?;
         let now = self.now();
         self.check_circuit(account, now)?;
         let hash = request.hash();
@@ -325,18 +332,7 @@ impl Dispatcher {
         for item in request.items {
             let prepared = match item {
                 Err(e) => Err(e),
-                Ok(mut r) => {
-                    // Keys are per message on the single endpoint; a batch has its own.
-                    r.idempotency_key = None;
-                    match self.prepare(account, &r, now) {
-                        Ok(rec) => self
-                            .check_backend(backend.as_ref(), &rec.outbound)
-                            .await
-                            .map(|()| rec)
-                            .map_err(|e| ItemError::from(&e)),
-                        Err(e) => Err(ItemError::from(&e)),
-                    }
-                }
+                Ok(r) => self.prepare_item(account, backend.as_ref(), r, now).await,
             };
             match prepared {
                 Ok(mut rec) => {
@@ -365,27 +361,50 @@ impl Dispatcher {
             now.as_millis()
                 .saturating_sub(self.config.idempotency_ttl_ms),
         );
-        match self
+        let inserted = self
             .store
             .insert_batch(NewBatch { batch, records }, cutoff)
-            .await?
-        {
+            .await?;
+        match inserted {
             BatchInserted::Created => {
                 self.wake.notify_one();
                 Ok(outcome)
             }
-            BatchInserted::Existing(b) if b.request_hash.as_deref() == Some(hash.as_str()) => {
-                let mut original: BulkOutcome = serde_json::from_str(&b.result).map_err(|e| {
-                    SendError::Store(crate::queue::StoreError::Corrupt {
-                        id: b.id.clone(),
-                        detail: e.to_string(),
-                    })
-                })?;
-                original.replayed = true;
-                Ok(original)
-            }
-            BatchInserted::Existing(_) => Err(SendError::IdempotencyConflict),
+            BatchInserted::Existing(b) => replay_batch(&b, &hash),
         }
+    }
+
+    /// The bulk-wide checks: not empty, within the cap, a usable idempotency key.
+    fn check_bulk(&self, request: &BulkRequest) -> Result<(), SendError> {
+        if request.items.is_empty() {
+            return Err(SendError::BulkEmpty);
+        }
+        if request.items.len() > self.config.bulk_cap {
+            return Err(SendError::BulkTooLarge {
+                max: self.config.bulk_cap,
+                actual: request.items.len(),
+            });
+        }
+        check_key(request.idempotency_key.as_deref())
+    }
+
+    /// One bulk item as a record, or the item's error (the batch has its own idempotency
+    /// key; items never carry one).
+    async fn prepare_item(
+        &self,
+        account: &str,
+        backend: Option<&crate::SharedBackend>,
+        mut request: EnqueueRequest,
+        now: Timestamp,
+    ) -> Result<MessageRecord, ItemError> {
+        request.idempotency_key = None;
+        let rec = self
+            .prepare(account, &request, now)
+            .map_err(|e| ItemError::from(&e))?;
+        self.check_backend(backend, &rec.outbound)
+            .await
+            .map_err(|e| ItemError::from(&e))?;
+        Ok(rec)
     }
 
     /// One message of `account` (another account's message is `message_not_found`).

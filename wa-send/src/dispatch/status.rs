@@ -31,35 +31,10 @@ impl Dispatcher {
         let Some(to) = Status::from_provider(update.status) else {
             return Ok(None);
         };
-        let (found, reconciling) = match self.store.find_by_provider_id(&update.message_id).await? {
-            Some(r) => (Some(r), false),
-            None => match self.by_tag(update).await? {
-                Some((r, unknown)) => (Some(r), unknown),
-                None => (None, false),
-            },
-        };
-        let Some(found) = found else {
-            self.hold(update);
-            // The send may have been recorded meanwhile: look once more.
-            if self
-                .store
-                .find_by_provider_id(&update.message_id)
-                .await?
-                .is_some()
-            {
-                self.apply_held(&update.message_id).await;
-            }
+        let Some((found, reconciling)) = self.status_subject(update).await? else {
             return Ok(None);
         };
-        let error = update.errors.first().map(|e| {
-            let text = e
-                .message
-                .clone()
-                .or_else(|| e.title.clone())
-                .unwrap_or_default();
-            let d = DeliveryError::from_meta("cloud_api", 200, e.code, text, None);
-            (d.code().to_owned(), d.to_string())
-        });
+        let error = status_error(update);
         let at = update.timestamp;
         let now = self.now();
         let target = self.target(&found.account).await;
@@ -105,6 +80,31 @@ impl Dispatcher {
         }
     }
 
+    /// The message a status is about (by `wamid`, else by its callback tag) and whether its
+    /// send outcome was unknown. A status for a send not recorded yet is held for it.
+    async fn status_subject(
+        &self,
+        update: &StatusUpdate,
+    ) -> Result<Option<(MessageRef, bool)>, SendError> {
+        if let Some(r) = self.store.find_by_provider_id(&update.message_id).await? {
+            return Ok(Some((r, false)));
+        }
+        if let Some(found) = self.by_tag(update).await? {
+            return Ok(Some(found));
+        }
+        self.hold(update);
+        // The send may have been recorded meanwhile: look once more.
+        if self
+            .store
+            .find_by_provider_id(&update.message_id)
+            .await?
+            .is_some()
+        {
+            self.apply_held(&update.message_id).await;
+        }
+        Ok(None)
+    }
+
     /// The message a tagged status names when its `wamid` is not recorded, and whether
     /// that message's send outcome was unknown.
     async fn by_tag(&self, update: &StatusUpdate) -> Result<Option<(MessageRef, bool)>, SendError> {
@@ -145,4 +145,17 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// A failed status's first error as its stable code and text.
+fn status_error(update: &StatusUpdate) -> Option<(String, String)> {
+    update.errors.first().map(|e| {
+        let text = e
+            .message
+            .clone()
+            .or_else(|| e.title.clone())
+            .unwrap_or_default();
+        let d = DeliveryError::from_meta("cloud_api", 200, e.code, text, None);
+        (d.code().to_owned(), d.to_string())
+    })
 }

@@ -381,68 +381,9 @@ impl Dispatcher {
     }
 
     async fn failed_attempt(&self, record: &MessageRecord, error: &DeliveryError, now: Timestamp) {
-        let account = record.account.clone();
         let class = error.class();
-        let hint = error.retry_after();
-        let probe = {
-            let mut gate = lock(&self.gate);
-            let b = gate.breakers.entry(account.clone()).or_default();
-            let probe = *b == super::breaker::Breaker::HalfOpen { probing: true };
-            if class == ErrorClass::Transient {
-                b.failure(
-                    now,
-                    self.config.breaker_threshold,
-                    self.config.breaker_cooldown_ms,
-                );
-            } else {
-                // The provider answered: the path works.
-                b.success();
-            }
-            if class == ErrorClass::RateLimited {
-                let until = now.as_millis()
-                    + hint.map_or(self.config.retry.base.as_millis() as u64, |d| {
-                        d.as_millis() as u64
-                    });
-                match error.rate_limit_scope() {
-                    Some(RateLimitScope::Recipient) => gate.pacing.pause_pair(
-                        &account,
-                        &record.outbound.recipient.to_string(),
-                        until,
-                        now.as_millis(),
-                    ),
-                    _ => gate.pacing.pause_account(&account, until, now.as_millis()),
-                }
-            }
-            probe
-        };
-        let elapsed = elapsed(record, now);
-        let random = self.random();
-        let (attempts, throttles, next) = if class == ErrorClass::RateLimited {
-            // Throttling waits, but spends no attempt.
-            let t = record.throttles + 1;
-            (
-                record.attempts,
-                t,
-                self.config.retry.next_throttled(t, elapsed, hint, random),
-            )
-        } else if probe && class == ErrorClass::Transient {
-            // The breaker's probe failed: the message waits for the next probe, unspent.
-            let wait = Duration::from_millis(self.config.breaker_cooldown_ms);
-            (
-                record.attempts,
-                record.throttles,
-                self.config.retry.next_throttled(1, elapsed, Some(wait), 0),
-            )
-        } else {
-            let a = record.attempts + 1;
-            (
-                a,
-                record.throttles,
-                self.config
-                    .retry
-                    .next(a, elapsed, class.is_retryable(), hint, random),
-            )
-        };
+        let probe = self.gate_failure(record, error, now);
+        let (attempts, throttles, next) = self.next_after_failure(record, error, probe, now);
         let (code, message) = (error.code(), error.to_string());
         tracing::warn!(message_id = %record.id, code, class = class.as_str(), attempts, "send failed");
         let (status, next_at) = match next {
@@ -466,6 +407,84 @@ impl Dispatcher {
             counted.next_attempt_at = at;
         }
         self.finish(&counted, now, status, code, message).await;
+    }
+
+    /// Tells the account's breaker and pacing about a failure (a transient failure counts
+    /// against the breaker, any answer from the provider closes it, a rate limit pauses the
+    /// account or the pair); returns whether this send was the breaker's probe.
+    fn gate_failure(&self, record: &MessageRecord, error: &DeliveryError, now: Timestamp) -> bool {
+        let account = &record.account;
+        let class = error.class();
+        let mut gate = lock(&self.gate);
+        let b = gate.breakers.entry(account.clone()).or_default();
+        let probe = *b == super::breaker::Breaker::HalfOpen { probing: true };
+        if class == ErrorClass::Transient {
+            b.failure(
+                now,
+                self.config.breaker_threshold,
+                self.config.breaker_cooldown_ms,
+            );
+        } else {
+            // The provider answered: the path works.
+            b.success();
+        }
+        if class == ErrorClass::RateLimited {
+            let until = now.as_millis()
+                + error
+                    .retry_after()
+                    .map_or(self.config.retry.base.as_millis() as u64, |d| {
+                        d.as_millis() as u64
+                    });
+            match error.rate_limit_scope() {
+                Some(RateLimitScope::Recipient) => gate.pacing.pause_pair(
+                    account,
+                    &record.outbound.recipient.to_string(),
+                    until,
+                    now.as_millis(),
+                ),
+                _ => gate.pacing.pause_account(account, until, now.as_millis()),
+            }
+        }
+        probe
+    }
+
+    /// The attempts and throttles the record will show and what happens next, by
+    /// `RetryPolicy`: throttling and a failed breaker probe wait
+    /// without spending an attempt; anything else spends one.
+    fn next_after_failure(
+        &self,
+        record: &MessageRecord,
+        error: &DeliveryError,
+        probe: bool,
+        now: Timestamp,
+    ) -> (u32, u32, Next) {
+        let (class, hint) = (error.class(), error.retry_after());
+        let elapsed = elapsed(record, now);
+        let random = self.random();
+        if class == ErrorClass::RateLimited {
+            let t = record.throttles + 1;
+            (
+                record.attempts,
+                t,
+                self.config.retry.next_throttled(t, elapsed, hint, random),
+            )
+        } else if probe && class == ErrorClass::Transient {
+            let wait = Duration::from_millis(self.config.breaker_cooldown_ms);
+            (
+                record.attempts,
+                record.throttles,
+                self.config.retry.next_throttled(1, elapsed, Some(wait), 0),
+            )
+        } else {
+            let a = record.attempts + 1;
+            (
+                a,
+                record.throttles,
+                self.config
+                    .retry
+                    .next(a, elapsed, class.is_retryable(), hint, random),
+            )
+        }
     }
 
     /// Records a failed or retrying outcome for `record` (whose `attempts`, `throttles` and

@@ -319,94 +319,127 @@ fn messages_change(
     let (phone_number_id, display) = value.metadata.map_or((None, None), |m| {
         (m.phone_number_id, m.display_phone_number)
     });
+    let to = BusinessNumber {
+        phone_number_id: phone_number_id.as_deref(),
+        display: display.as_deref(),
+        waba_id,
+    };
     for raw in value.messages {
-        let m: WireMessage = serde_json::from_value(raw.clone())
-            .map_err(|e| malformed(format!("a message: {e}")))?;
-        let id =
-            m.id.filter(|i| !i.is_empty())
-                .ok_or_else(|| malformed("a message has no id"))?;
-        let timestamp = m
-            .timestamp
-            .as_ref()
-            .and_then(Seconds::timestamp)
-            .ok_or_else(|| malformed(format!("message {id} has no timestamp")))?;
-        let from_user_id = m.from_user_id.or(m.user_id);
-        // The contact for this sender: same wa_id or user_id, else the only one.
-        let contact = value
-            .contacts
-            .iter()
-            .find(|c| {
-                (m.from.is_some() && c.wa_id == m.from)
-                    || (from_user_id.is_some() && c.user_id == from_user_id)
-            })
-            .or(if value.contacts.len() == 1 {
-                value.contacts.first()
-            } else {
-                None
-            });
-        let profile = contact.and_then(|c| c.profile.as_ref());
-        events.push(WebhookEvent::Message(InboundMessage {
-            timestamp,
-            from: m.from.or_else(|| contact.and_then(|c| c.wa_id.clone())),
-            from_user_id: from_user_id.or_else(|| contact.and_then(|c| c.user_id.clone())),
-            username: contact
-                .and_then(|c| c.username.clone())
-                .or_else(|| profile.and_then(|p| p.username.clone())),
-            profile_name: profile.and_then(|p| p.name.clone()),
-            phone_number_id: phone_number_id.clone(),
-            display_phone_number: display.clone(),
-            waba_id: waba_id.map(str::to_owned),
-            context: m.context.map(|c| MessageContext {
-                from: c.from,
-                id: c.id,
-            }),
-            group_id: m.group_id,
-            content: content(raw),
-            id,
-        }));
+        events.push(WebhookEvent::Message(inbound_message(
+            raw,
+            &value.contacts,
+            &to,
+        )?));
     }
     for st in value.statuses {
-        let id = st
-            .id
-            .filter(|i| !i.is_empty())
-            .ok_or_else(|| malformed("a status has no id"))?;
-        let status = st
-            .status
-            .ok_or_else(|| malformed(format!("status for {id} has no status")))?;
-        let ts = st
-            .timestamp
-            .as_ref()
-            .and_then(Seconds::timestamp)
-            .ok_or_else(|| malformed(format!("status for {id} has no timestamp")))?;
-        let mut update = StatusUpdate::new(id, MessageStatus::from_wire(&status), ts);
-        update.recipient_id = st.recipient_id;
-        update.recipient_user_id = st.recipient_user_id;
-        update.phone_number_id = phone_number_id.clone();
-        update.biz_opaque_callback_data = st.biz_opaque_callback_data;
-        update.conversation_id = st.conversation.and_then(|c| c.id);
-        update.pricing = st
-            .pricing
-            .filter(Value::is_object)
-            .and_then(|p| serde_json::from_value::<WirePricing>(p).ok())
-            .map(|p| Pricing {
-                kind: p.kind,
-                category: p.category,
-                billable: p.billable,
-                pricing_model: p.pricing_model,
-            });
-        update.errors = st
-            .errors
-            .into_iter()
-            .map(|e| StatusError {
-                code: e.code,
-                title: e.title,
-                message: e.message,
-                details: e.error_data.and_then(|d| d.details),
-            })
-            .collect();
-        events.push(WebhookEvent::Status(update));
+        events.push(WebhookEvent::Status(status_update(st, to.phone_number_id)?));
     }
     Ok(())
+}
+
+/// The business number a change was sent to.
+struct BusinessNumber<'a> {
+    phone_number_id: Option<&'a str>,
+    display: Option<&'a str>,
+    waba_id: Option<&'a str>,
+}
+
+/// One inbound message, with its sender's contact (same `wa_id` or `user_id`, else the
+/// only contact).
+fn inbound_message(
+    raw: Value,
+    contacts: &[WireContact],
+    to: &BusinessNumber<'_>,
+) -> Result<InboundMessage, WebhookError> {
+    let m: WireMessage =
+        serde_json::from_value(raw.clone()).map_err(|e| malformed(format!("a message: {e}")))?;
+    let id =
+        m.id.filter(|i| !i.is_empty())
+            .ok_or_else(|| malformed("a message has no id"))?;
+    let timestamp = m
+        .timestamp
+        .as_ref()
+        .and_then(Seconds::timestamp)
+        .ok_or_else(|| malformed(format!("message {id} has no timestamp")))?;
+    let from_user_id = m.from_user_id.or(m.user_id);
+    // The contact for this sender: same wa_id or user_id, else the only one.
+    let contact = contacts
+        .iter()
+        .find(|c| {
+            (m.from.is_some() && c.wa_id == m.from)
+                || (from_user_id.is_some() && c.user_id == from_user_id)
+        })
+        .or(if contacts.len() == 1 {
+            contacts.first()
+        } else {
+            None
+        });
+    let profile = contact.and_then(|c| c.profile.as_ref());
+    Ok(InboundMessage {
+        timestamp,
+        from: m.from.or_else(|| contact.and_then(|c| c.wa_id.clone())),
+        from_user_id: from_user_id.or_else(|| contact.and_then(|c| c.user_id.clone())),
+        username: contact
+            .and_then(|c| c.username.clone())
+            .or_else(|| profile.and_then(|p| p.username.clone())),
+        profile_name: profile.and_then(|p| p.name.clone()),
+        phone_number_id: to.phone_number_id.map(str::to_owned),
+        display_phone_number: to.display.map(str::to_owned),
+        waba_id: to.waba_id.map(str::to_owned),
+        context: m.context.map(|c| MessageContext {
+            from: c.from,
+            id: c.id,
+        }),
+        group_id: m.group_id,
+        content: content(raw),
+        id,
+    })
+}
+
+/// One status notification.
+fn status_update(
+    st: WireStatus,
+    phone_number_id: Option<&str>,
+) -> Result<StatusUpdate, WebhookError> {
+    let id = st
+        .id
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| malformed("a status has no id"))?;
+    let status = st
+        .status
+        .ok_or_else(|| malformed(format!("status for {id} has no status")))?;
+    let ts = st
+        .timestamp
+        .as_ref()
+        .and_then(Seconds::timestamp)
+        .ok_or_else(|| malformed(format!("status for {id} has no timestamp")))?;
+    let mut update = StatusUpdate::new(id, MessageStatus::from_wire(&status), ts);
+    update.recipient_id = st.recipient_id;
+    update.recipient_user_id = st.recipient_user_id;
+    update.phone_number_id = phone_number_id.map(str::to_owned);
+    update.biz_opaque_callback_data = st.biz_opaque_callback_data;
+    update.conversation_id = st.conversation.and_then(|c| c.id);
+    update.pricing = st
+        .pricing
+        .filter(Value::is_object)
+        .and_then(|p| serde_json::from_value::<WirePricing>(p).ok())
+        .map(|p| Pricing {
+            kind: p.kind,
+            category: p.category,
+            billable: p.billable,
+            pricing_model: p.pricing_model,
+        });
+    update.errors = st
+        .errors
+        .into_iter()
+        .map(|e| StatusError {
+            code: e.code,
+            title: e.title,
+            message: e.message,
+            details: e.error_data.and_then(|d| d.details),
+        })
+        .collect();
+    Ok(update)
 }
 
 /// The typed content of one message; a type this crate does not model, or a known type
