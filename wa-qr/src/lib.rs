@@ -309,6 +309,11 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    /// Pixels before the first module of the symbol (the leftover plus the quiet zone).
+    pub(crate) fn first_module_px(&self) -> usize {
+        (self.offset + self.margin * self.scale) as usize
+    }
+
     fn new(modules: u32, margin: u32, px: u32) -> Result<Layout> {
         let total = modules + 2 * margin;
         let scale = px / total;

@@ -33,7 +33,7 @@ use zlib::Rows;
 fn rows(m: &QrMatrix, layout: &Layout, opts: &Options) -> Rows {
     let px = layout.px as usize;
     let scale = layout.scale as usize;
-    let start = (layout.offset + layout.margin * layout.scale) as usize;
+    let start = layout.first_module_px();
     let row_bytes = px.div_ceil(8);
     let mut rows = Rows::new(row_bytes, m.size() + 2);
     let mut line = vec![0u8; row_bytes];
@@ -88,7 +88,7 @@ pub(crate) fn render(m: &QrMatrix, layout: &Layout, opts: &Options) -> Result<Ve
         Some(logo) => {
             let rgba = logo.rgba.as_ref().ok_or(Error::LogoInvalid)?;
             let (px, scale) = (layout.px as usize, layout.scale as usize);
-            let start = (layout.offset + layout.margin * layout.scale) as usize;
+            let start = layout.first_module_px();
             let mut img = expand(&rows.expand(), px, px.div_ceil(8), opts.fg, opts.bg);
             let side = ((m.size() * scale) as f32 * logo.scale_value()).round() as usize;
             let origin = start + (m.size() * scale - side) / 2;

@@ -167,15 +167,8 @@ fn log_file(db: &std::path::Path) -> Stdio {
 
 /// Registers an account with Meta credentials (verified) and a status webhook.
 async fn account(c: &reqwest::Client, base: &str, i: usize, hooks: &str) -> String {
-    let r: Value = c
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"name": format!("load{i}"), "email": format!("l{i}@load.example")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value =
+        common::register(c, base, &format!("load{i}"), &format!("l{i}@load.example")).await;
     let key = r["data"]["apiKey"].as_str().unwrap().to_owned();
     let auth = format!("Bearer {key}");
     let r = c.put(format!("{base}/auth/me/credentials")).header("authorization", &auth)

@@ -209,15 +209,13 @@ async fn start(graph: &str, database: &str, port: u16) -> Replica {
 
 /// An enterprise account (so the load is not throttled) with credentials and a webhook.
 async fn account(c: &reqwest::Client, base: &str, i: usize, hooks: &str, plan: &str) -> String {
-    let r: Value = c
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"name": format!("scale{i}"), "email": format!("s{i}@scale.example")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = common::register(
+        c,
+        base,
+        &format!("scale{i}"),
+        &format!("s{i}@scale.example"),
+    )
+    .await;
     let key = r["data"]["apiKey"].as_str().unwrap().to_owned();
     let (s, me) = get(c, &format!("{base}/auth/me"), &key).await;
     assert_eq!(s, 200);

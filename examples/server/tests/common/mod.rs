@@ -95,3 +95,16 @@ pub(crate) async fn deliver_meta_webhook(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// `POST /auth/register` with `name` and `email`; the response body (`data.apiKey`,
+/// `data.callbackSecret`, …).
+pub(crate) async fn register(c: &reqwest::Client, base: &str, name: &str, email: &str) -> Value {
+    c.post(format!("{base}/auth/register"))
+        .json(&json!({"name": name, "email": email}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

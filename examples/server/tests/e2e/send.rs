@@ -13,15 +13,7 @@ async fn send_and_verify_end_to_end() {
     let c = reqwest::Client::new();
 
     // Register, save credentials, verify them, set the webhook.
-    let r: Value = c
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"name": "Acme", "email": "ops@acme.example"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = common::register(&c, &base, "Acme", "ops@acme.example").await;
     let key = r["data"]["apiKey"].as_str().unwrap().to_owned();
     assert!(key.starts_with("sk_live_") && key.len() == 56);
     // Verification callbacks have their own secret (changed on purpose: it was the
@@ -377,15 +369,7 @@ async fn send_and_verify_end_to_end() {
         200
     );
     // Another account cannot see this message.
-    let other: Value = c
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"name": "B", "email": "b@b.example"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other: Value = common::register(&c, &base, "B", "b@b.example").await;
     let other_auth = format!("Bearer {}", other["data"]["apiKey"].as_str().unwrap());
     assert_eq!(
         c.get(format!("{base}/messages/{id}"))

@@ -6,15 +6,7 @@ use super::*;
 /// Registers, saves and verifies Meta credentials whose business number is
 /// `+56 9 4342 6553` (WhatAuth's example); returns the key and the callback secret.
 async fn whatauth_account(c: &reqwest::Client, base: &str) -> (String, String) {
-    let r: Value = c
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"name": "MyCompany", "email": "dev@mycompany.io"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = common::register(c, base, "MyCompany", "dev@mycompany.io").await;
     let key = r["data"]["apiKey"].as_str().unwrap().to_owned();
     let callback_secret = r["data"]["callbackSecret"].as_str().unwrap().to_owned();
     let auth = format!("Bearer {key}");
@@ -49,15 +41,7 @@ async fn verification_api_as_documented_survives_a_restart() {
 
     // The phone number id now routes inbound traffic to that account; another account with
     // a token Graph accepts for the same id cannot claim it.
-    let other: Value = c
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"name": "Squatter", "email": "s@other.example"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other: Value = common::register(&c, &base, "Squatter", "s@other.example").await;
     let other_auth = format!("Bearer {}", other["data"]["apiKey"].as_str().unwrap());
     let r = c
         .put(format!("{base}/auth/me/credentials"))
@@ -327,15 +311,7 @@ async fn an_expired_code_calls_back_once() {
     let base = serve(server.router()).await;
     tokio::spawn(async move { server.run_background(std::future::pending()).await });
     let c = reqwest::Client::new();
-    let r: Value = c
-        .post(format!("{base}/auth/register"))
-        .json(&json!({"name": "A", "email": "a@a.example"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = common::register(&c, &base, "A", "a@a.example").await;
     let auth = format!("Bearer {}", r["data"]["apiKey"].as_str().unwrap());
     let callback_secret = r["data"]["callbackSecret"].as_str().unwrap().to_owned();
     let issued: Value = c
