@@ -113,6 +113,22 @@ async fn method_not_allowed(req: Request) -> axum::response::Response {
 
 /// `router` behind the JSON endpoints' per-IP limit (and response cache), as the link
 /// API's JSON routes are.
+///
+/// # Examples
+/// A route of your own behind the same stack as the link API's JSON routes:
+/// ```no_run
+/// # async fn demo(config: wa_server_example::Config) -> Result<(), String> {
+/// use axum::{Router, routing::get};
+/// use wa_server_example::{build, json_limited, with_shared_layers};
+///
+/// let server = build(config).await?;
+/// let state = server.state.clone();
+/// let ping = Router::new().route("/ping", get(|| async { "pong" }));
+/// let app = with_shared_layers(json_limited(ping, &state).with_state(state.clone()), &state);
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// ```
 pub fn json_limited(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router.route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
@@ -163,7 +179,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The layers every route of [`app`] runs behind: the request deadline, ETags, metrics
-/// and access log, request ids, tracing and CORS.
+/// and access log, request ids, tracing and CORS (see [`json_limited`] for an example).
 pub fn with_shared_layers(routes: Router, state: &AppState) -> Router {
     let state_timeout = state.config.request_timeout_ms;
     let expose = [
