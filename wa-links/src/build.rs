@@ -1,10 +1,7 @@
 //! Link builders.
 
-use std::fmt::Write as _;
-
 use wa_validate::{Phone, Username};
 
-use crate::encode::encode_component;
 use crate::error::{Error, Result};
 
 /// Who a link opens a chat with.
@@ -70,7 +67,14 @@ impl Target {
 #[must_use]
 pub struct Link {
     target: Target,
-    text: Option<String>,
+    /// The prefilled text and its encoding, made once: every form reuses it.
+    text: Option<Prefilled>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Prefilled {
+    raw: String,
+    encoded: String,
 }
 
 impl Link {
@@ -105,8 +109,11 @@ impl Link {
 
     /// The prefilled message. Defaults to none; an empty text is the same as none.
     pub fn text(mut self, text: impl Into<String>) -> Link {
-        let t = text.into();
-        self.text = if t.is_empty() { None } else { Some(t) };
+        let raw = text.into();
+        self.text = (!raw.is_empty()).then(|| Prefilled {
+            encoded: crate::encode::encode_text(&raw),
+            raw,
+        });
         self
     }
 
@@ -117,17 +124,19 @@ impl Link {
 
     /// The prefilled text, if any.
     pub fn prefilled_text(&self) -> Option<&str> {
-        self.text.as_deref()
+        self.text.as_ref().map(|t| t.raw.as_str())
     }
 
     /// `https://wa.me/…`: the official form, for every target.
     pub fn wa_me(&self) -> String {
-        let mut s = String::from("https://wa.me/");
-        match &self.target {
-            Target::Phone(p) => s.push_str(p.digits()),
-            Target::Username(u) => s.push_str(u.as_str()),
-            Target::Share => {}
-        }
+        let who = match &self.target {
+            Target::Phone(p) => p.digits(),
+            Target::Username(u) => u.as_str(),
+            Target::Share => "",
+        };
+        let mut s = self.buffer("https://wa.me/".len() + who.len(), "text");
+        s.push_str("https://wa.me/");
+        s.push_str(who);
         self.push_query(&mut s, '?', "text");
         s
     }
@@ -153,12 +162,14 @@ impl Link {
     /// # Errors
     /// `link_unsupported_target` for a username.
     pub fn sms(&self) -> Result<String> {
-        let mut s = String::from("sms:");
-        match &self.target {
-            Target::Phone(p) => s.push_str(p.e164()),
-            Target::Share => {}
+        let who = match &self.target {
+            Target::Phone(p) => p.e164(),
+            Target::Share => "",
             Target::Username(_) => return Err(self.unsupported("sms")),
-        }
+        };
+        let mut s = self.buffer("sms:".len() + who.len(), "body");
+        s.push_str("sms:");
+        s.push_str(who);
         self.push_query(&mut s, '?', "body");
         Ok(s)
     }
@@ -200,18 +211,31 @@ impl Link {
     }
 
     fn send_form(&self, prefix: &str, form: &'static str) -> Result<String> {
-        let mut s = String::from(prefix);
-        let mut sep = '?';
-        match &self.target {
-            Target::Phone(p) => {
-                let _ = write!(s, "?phone={}", p.digits());
-                sep = '&';
-            }
-            Target::Share => {}
+        let digits = match &self.target {
+            Target::Phone(p) => Some(p.digits()),
+            Target::Share => None,
             Target::Username(_) => return Err(self.unsupported(form)),
+        };
+        let head = prefix.len() + digits.map_or(0, |d| "?phone=".len() + d.len());
+        let mut s = self.buffer(head, "text");
+        s.push_str(prefix);
+        let mut sep = '?';
+        if let Some(d) = digits {
+            s.push_str("?phone=");
+            s.push_str(d);
+            sep = '&';
         }
         self.push_query(&mut s, sep, "text");
         Ok(s)
+    }
+
+    /// An empty string with room for `head` bytes and the `name=` query.
+    fn buffer(&self, head: usize, name: &str) -> String {
+        let query = self
+            .text
+            .as_ref()
+            .map_or(0, |t| 2 + name.len() + t.encoded.len());
+        String::with_capacity(head + query)
     }
 
     fn push_query(&self, s: &mut String, sep: char, name: &str) {
@@ -219,7 +243,7 @@ impl Link {
             s.push(sep);
             s.push_str(name);
             s.push('=');
-            encode_component(t, s);
+            s.push_str(&t.encoded);
         }
     }
 

@@ -4,6 +4,8 @@
 //! Like the reference service's CDN, an answer served from here does not count against
 //! the per-IP limit.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lru::LruCache;
@@ -104,6 +106,12 @@ impl ResponseCache {
         }
     }
 
+    /// Whether answers are kept at all (`--cache-bytes 0` turns the cache off, and with it
+    /// the per-request key).
+    pub fn enabled(&self) -> bool {
+        self.max_bytes > 0
+    }
+
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         crate::lock(&self.inner).bytes
@@ -126,22 +134,40 @@ fn public_max_age(headers: &HeaderMap) -> Option<u64> {
 
 /// The cache key of a request: its path and its query's parameters, decoded and sorted.
 /// `None` when the query cannot be decoded (the handler reports that).
+///
+/// Decoded names and values are written back with `%`, `&` and `=` escaped, so a value
+/// that holds `&size=64` cannot stand for a request that gives `size` itself.
 pub fn key(path: &str, query: Option<&str>) -> Option<String> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
+    let mut len = path.len();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| crate::extract::decode(s).ok();
-        pairs.push((decode(k)?, decode(v)?));
+        let decode = |s| crate::extract::decode_cow(s).ok();
+        let (k, v) = (decode(k)?, decode(v)?);
+        len += 2 + k.len() + v.len();
+        pairs.push((k, v));
     }
-    pairs.sort();
-    let mut out = String::from(path);
+    pairs.sort_unstable();
+    let mut out = String::with_capacity(len + 8);
+    out.push_str(path);
     for (i, (k, v)) in pairs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
-        out.push_str(k);
+        push_escaped(&mut out, k);
         out.push('=');
-        out.push_str(v);
+        push_escaped(&mut out, v);
     }
     Some(out)
+}
+
+fn push_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '&' => out.push_str("%26"),
+            '=' => out.push_str("%3D"),
+            c => out.push(c),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +193,16 @@ mod tests {
             "every option is part of the key"
         );
         assert_eq!(key("/x", Some("a=%ff")), None);
+        assert_ne!(
+            key("/api/v1/qr", Some("data=hello%26format%3Dsvg")),
+            key("/api/v1/qr", Some("data=hello&format=svg")),
+            "a value holding `&name=` is not two parameters"
+        );
+        assert_ne!(key("/x", Some("a=%253D")), key("/x", Some("a=%3D")));
+        assert_eq!(
+            key("/x", Some("b=1+2&a=%C3%A1")).as_deref(),
+            Some("/x?a=á&b=1 2")
+        );
     }
 
     #[test]

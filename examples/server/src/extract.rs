@@ -3,8 +3,6 @@
 //! [`SendJson`] (typed JSON bodies whose errors name the field, via
 //! `serde_path_to_error`).
 
-use std::collections::HashMap;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use percent_encoding::percent_decode;
@@ -20,16 +18,37 @@ pub trait QuerySpec {
     const ALLOWED: &'static [&'static str];
 }
 
+/// A query's decoded parameters by name, each present at most once (an endpoint takes a
+/// handful, so they are kept in order of appearance and looked up by a scan).
+#[derive(Debug, Default)]
+pub struct QueryValues(Vec<(&'static str, String)>);
+
+impl QueryValues {
+    /// The value of `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// Adds `name`; `false` (and nothing added) when it is already there.
+    fn insert(&mut self, name: &'static str, value: String) -> bool {
+        if self.get(name).is_some() {
+            return false;
+        }
+        self.0.push((name, value));
+        true
+    }
+}
+
 /// Decoded parameters, each present at most once; errors in the shape of family `F`.
 #[derive(Debug)]
 pub struct StrictQuery<T, F = LinkApi> {
-    values: HashMap<&'static str, String>,
+    values: QueryValues,
     _spec: std::marker::PhantomData<(T, F)>,
 }
 
 impl<T, F> StrictQuery<T, F> {
     /// From values already parsed with [`parse_query`].
-    pub fn from_values(values: HashMap<&'static str, String>) -> Self {
+    pub fn from_values(values: QueryValues) -> Self {
         StrictQuery {
             values,
             _spec: std::marker::PhantomData,
@@ -49,13 +68,9 @@ impl<T, F> StrictQuery<T, F> {
     }
 }
 
-/// Decodes one query component (`+` is a space), as every query here is read.
-pub(crate) fn decode(component: &str) -> Result<String, ApiError<LinkApi>> {
-    decode_cow(component).map(std::borrow::Cow::into_owned)
-}
-
-/// [`decode`], borrowing when the component has nothing to decode.
-fn decode_cow(component: &str) -> Result<std::borrow::Cow<'_, str>, ApiError<LinkApi>> {
+/// Decodes one query component (`+` is a space), as every query here is read; borrows
+/// when the component has nothing to decode.
+pub(crate) fn decode_cow(component: &str) -> Result<std::borrow::Cow<'_, str>, ApiError<LinkApi>> {
     let invalid = |_| {
         ApiError::new(
             "query_invalid_encoding",
@@ -78,14 +93,14 @@ fn decode_cow(component: &str) -> Result<std::borrow::Cow<'_, str>, ApiError<Lin
 pub fn parse_query(
     query: &str,
     allowed: &'static [&'static str],
-) -> Result<HashMap<&'static str, String>, ApiError<LinkApi>> {
+) -> Result<QueryValues, ApiError<LinkApi>> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(ApiError::new(
             "query_too_long",
             format!("the query string is over {MAX_QUERY_BYTES} bytes"),
         ));
     }
-    let mut values = HashMap::with_capacity(allowed.len());
+    let mut values = QueryValues(Vec::with_capacity(allowed.len()));
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode_cow(k)?;
@@ -100,7 +115,7 @@ pub fn parse_query(
                 ),
             ));
         };
-        if values.insert(*name, value).is_some() {
+        if !values.insert(*name, value) {
             return Err(ApiError::new(
                 "query_repeated_parameter",
                 format!("the `{name}` parameter is given more than once"),
@@ -242,7 +257,7 @@ mod tests {
     #[test]
     fn decodes_and_checks() {
         let v = parse_query("a=1&text=hi+there%21%20%F0%9F%98%80&", A).unwrap();
-        assert_eq!(v["text"], "hi there! 😀");
+        assert_eq!(v.get("text").unwrap(), "hi there! 😀");
         assert_eq!(
             parse_query("b=1", A).unwrap_err().code,
             "query_unknown_parameter"
@@ -259,6 +274,6 @@ mod tests {
             parse_query(&"a=1&".repeat(2000), A).unwrap_err().code,
             "query_too_long"
         );
-        assert_eq!(parse_query("a", A).unwrap()["a"], "");
+        assert_eq!(parse_query("a", A).unwrap().get("a").unwrap(), "");
     }
 }

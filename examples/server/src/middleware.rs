@@ -128,8 +128,9 @@ async fn limited(state: &AppState, limit: &Limit, req: Request, next: Next) -> R
         .map(|c| c.0.ip());
     let ip = client_ip(req.headers(), peer, state.config.trusted_proxies);
     let now = crate::limit::now_ms();
-    let cacheable =
-        req.method() == Method::GET && !req.headers().contains_key(header::AUTHORIZATION);
+    let cacheable = state.cache.enabled()
+        && req.method() == Method::GET
+        && !req.headers().contains_key(header::AUTHORIZATION);
     let key = cacheable
         .then(|| crate::cache::key(req.uri().path(), req.uri().query()))
         .flatten();

@@ -33,30 +33,30 @@ impl QuerySpec for UsernameLinkParams {
 /// A username link.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct UsernameLinkResponse {
+pub struct UsernameLinkResponse<'a> {
     /// The normalised username (lowercase, no `@`).
-    username: String,
+    username: &'a str,
     /// `https://wa.me/<username>` with the prefilled text.
     link: String,
     /// `<public base URL>/<username>`.
     short_link: String,
     /// The key, normalised, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<String>,
+    key: Option<&'a str>,
     /// Whether the key has WhatsApp's current 4-digit format (only with `key`).
     #[serde(skip_serializing_if = "Option::is_none")]
     key_whatsapp_format: Option<bool>,
     /// How username links behave today (configurable).
-    notice: String,
+    notice: &'a str,
     /// When the notice was last reviewed (YYYY-MM-DD).
-    notice_date: String,
+    notice_date: &'a str,
 }
 
 /// A link to a username.
 #[utoipa::path(
     get, path = "/api/v1/username-link", tag = "links", operation_id = "usernameLink", params(UsernameLinkParams),
     responses(
-        (status = 200, description = "The link", body = UsernameLinkResponse),
+        (status = 200, description = "The link", body = UsernameLinkResponse<'_>),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "`username_*`, `username_key_*`, `query_*` codes", body = ErrorBody),
         (status = 414, description = "`query_too_long`", body = ErrorBody),
@@ -74,13 +74,13 @@ pub async fn username_link(
         link = link.text(text);
     }
     let body = UsernameLinkResponse {
-        username: username.as_str().to_owned(),
+        username: username.as_str(),
         link: link.wa_me(),
         short_link: short_link(&state, &link)?,
         key_whatsapp_format: key.as_ref().map(UsernameKey::is_whatsapp_format),
-        key: key.map(|k| k.as_str().to_owned()),
-        notice: state.config.username_notice.clone(),
-        notice_date: state.config.username_notice_date.clone(),
+        key: key.as_ref().map(UsernameKey::as_str),
+        notice: &state.config.username_notice,
+        notice_date: &state.config.username_notice_date,
     };
     Ok(cached_json(&body, 300))
 }
@@ -106,9 +106,9 @@ impl QuerySpec for PhoneLinkParams {
 /// Every link form for a phone number.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct PhoneLinkResponse {
+pub struct PhoneLinkResponse<'a> {
     /// E.164 (`+14155552671`).
-    phone: String,
+    phone: &'a str,
     /// `https://wa.me/<digits>?text=…`.
     link: String,
     /// `https://api.whatsapp.com/send?phone=<digits>&text=…`.
@@ -125,7 +125,7 @@ pub struct PhoneLinkResponse {
 #[utoipa::path(
     get, path = "/api/v1/phone-link", tag = "links", operation_id = "phoneLink", params(PhoneLinkParams),
     responses(
-        (status = 200, description = "The links", body = PhoneLinkResponse),
+        (status = 200, description = "The links", body = PhoneLinkResponse<'_>),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "`phone_*`, `query_*` codes", body = ErrorBody),
         (status = 414, description = "`query_too_long`", body = ErrorBody),
@@ -143,7 +143,7 @@ pub async fn phone_link(
         link = link.text(text);
     }
     let body = PhoneLinkResponse {
-        phone: phone.e164().to_owned(),
+        phone: phone.e164(),
         link: link.wa_me(),
         api_link: link.api()?,
         deep_link: link.deep_link()?,

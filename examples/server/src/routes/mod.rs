@@ -31,7 +31,12 @@ pub(crate) fn cached_json<T: Serialize>(value: &T, max_age_secs: u32) -> Respons
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age_secs}")) {
+    let cache_control = match max_age_secs {
+        60 => Ok(HeaderValue::from_static("public, max-age=60")),
+        300 => Ok(HeaderValue::from_static("public, max-age=300")),
+        n => HeaderValue::from_str(&format!("public, max-age={n}")),
+    };
+    if let Ok(v) = cache_control {
         headers.insert(header::CACHE_CONTROL, v);
     }
     resp

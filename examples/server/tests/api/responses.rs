@@ -122,3 +122,19 @@ async fn qr_renders_decode_and_are_cached() {
     );
     assert_eq!(state.qr_render_count(), 4);
 }
+
+#[tokio::test]
+async fn a_value_holding_another_parameter_is_not_that_parameters_cache_entry() {
+    // `data=hello%26format%3Dsvg` is a PNG of the text "hello&format=svg"; once cached it
+    // must not answer `data=hello&format=svg`, an SVG of "hello".
+    let r = router(state(config(&["--rate-limit-qr", "100000"])).await);
+    let png = get(&r, "/api/v1/qr?data=hello%26format%3Dsvg").await;
+    assert_eq!(png.status(), StatusCode::OK);
+    assert_eq!(png.headers()[header::CONTENT_TYPE], "image/png");
+    let svg = get(&r, "/api/v1/qr?data=hello&format=svg").await;
+    assert_eq!(svg.headers()["x-cache"], "miss");
+    assert_eq!(svg.headers()[header::CONTENT_TYPE], "image/svg+xml");
+    let again = get(&r, "/api/v1/qr?data=hello%26format%3Dsvg").await;
+    assert_eq!(again.headers()["x-cache"], "hit");
+    assert_eq!(again.headers()[header::CONTENT_TYPE], "image/png");
+}
