@@ -115,7 +115,7 @@ pub fn parse_query(
                 ),
             ));
         };
-        if !values.insert(*name, value) {
+        if !values.insert(name, value) {
             return Err(ApiError::new(
                 "query_repeated_parameter",
                 format!("the `{name}` parameter is given more than once"),
