@@ -20,7 +20,7 @@ pub trait QuerySpec {
 
 /// A query's decoded parameters by name, each present at most once (an endpoint takes a
 /// handful, so they are kept in order of appearance and looked up by a scan).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct QueryValues(Vec<(&'static str, String)>);
 
 impl QueryValues {

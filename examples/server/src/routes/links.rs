@@ -82,7 +82,7 @@ pub async fn username_link(
         notice: &state.config.username_notice,
         notice_date: &state.config.username_notice_date,
     };
-    Ok(cached_json(&body, 300))
+    Ok(cached_json(&body, super::FIVE_MINUTES))
 }
 
 /// Parameters of `/api/v1/phone-link`.
@@ -150,7 +150,7 @@ pub async fn phone_link(
         sms_link: link.sms()?,
         short_link: short_link(&state, &link)?,
     };
-    Ok(cached_json(&body, 300))
+    Ok(cached_json(&body, super::FIVE_MINUTES))
 }
 
 /// The short link of `link` on this server's public base (checked once at start-up).

@@ -12,8 +12,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-/// A JSON 200 with a `Cache-Control` max-age (the ETag layer adds the validator).
-pub(crate) fn cached_json<T: Serialize>(value: &T, max_age_secs: u32) -> Response {
+/// `Cache-Control` of the link and validation answers: five minutes, public.
+pub(crate) const FIVE_MINUTES: &str = "public, max-age=300";
+
+/// A JSON 200 with `cache_control` (e.g. [`FIVE_MINUTES`]; the ETag layer adds the
+/// validator).
+pub(crate) fn cached_json<T: Serialize>(value: &T, cache_control: &'static str) -> Response {
     // One pre-sized buffer (the link responses are ~300–600 bytes) and room for the headers
     // the layers add (cache, ETag, rate limits, request id, CORS), so neither regrows.
     let mut body = Vec::with_capacity(768);
@@ -31,14 +35,10 @@ pub(crate) fn cached_json<T: Serialize>(value: &T, max_age_secs: u32) -> Respons
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let cache_control = match max_age_secs {
-        60 => Ok(HeaderValue::from_static("public, max-age=60")),
-        300 => Ok(HeaderValue::from_static("public, max-age=300")),
-        n => HeaderValue::from_str(&format!("public, max-age={n}")),
-    };
-    if let Ok(v) = cache_control {
-        headers.insert(header::CACHE_CONTROL, v);
-    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     resp
 }
 

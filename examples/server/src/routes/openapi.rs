@@ -189,5 +189,5 @@ pub fn document() -> &'static serde_json::Value {
     )
 )]
 pub async fn openapi_json() -> Response {
-    cached_json(document(), 3600)
+    cached_json(document(), "public, max-age=3600")
 }

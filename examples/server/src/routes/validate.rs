@@ -68,7 +68,7 @@ pub async fn username(q: StrictQuery<ValidateUsernameParams>) -> Result<Response
             error: Some(detail(&e)),
         },
     };
-    Ok(cached_json(&body, 300))
+    Ok(cached_json(&body, super::FIVE_MINUTES))
 }
 
 /// Parameters of `/api/v1/validate/key`.
@@ -128,7 +128,7 @@ pub async fn key(q: StrictQuery<ValidateKeyParams>) -> Result<Response, ApiError
             error: Some(detail(&e)),
         },
     };
-    Ok(cached_json(&body, 300))
+    Ok(cached_json(&body, super::FIVE_MINUTES))
 }
 
 /// Parameters of `/api/v1/validate/phone`.
@@ -214,5 +214,5 @@ pub async fn phone(q: StrictQuery<ValidatePhoneParams>) -> Result<Response, ApiE
             error: Some(detail(&e)),
         },
     };
-    Ok(cached_json(&body, 300))
+    Ok(cached_json(&body, super::FIVE_MINUTES))
 }
