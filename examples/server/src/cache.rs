@@ -108,6 +108,12 @@ impl ResponseCache {
 
     /// Whether answers are kept at all (`--cache-bytes 0` turns the cache off, and with it
     /// the per-request key).
+    ///
+    /// ```
+    /// use wa_server_example::cache::ResponseCache;
+    /// assert!(ResponseCache::new(64 * 1024 * 1024).enabled());
+    /// assert!(!ResponseCache::new(0).enabled());
+    /// ```
     pub fn enabled(&self) -> bool {
         self.max_bytes > 0
     }

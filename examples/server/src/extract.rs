@@ -20,6 +20,14 @@ pub trait QuerySpec {
 
 /// A query's decoded parameters by name, each present at most once (an endpoint takes a
 /// handful, so they are kept in order of appearance and looked up by a scan).
+///
+/// ```
+/// use wa_server_example::extract::parse_query;
+/// let q = parse_query("text=hi+there&phone=%2B351912345678", &["phone", "text"]).unwrap();
+/// assert_eq!(q.get("text").map(String::as_str), Some("hi there"));
+/// assert_eq!(q.get("phone").map(String::as_str), Some("+351912345678"));
+/// assert!(q.get("region").is_none());
+/// ```
 #[derive(Debug)]
 pub struct QueryValues(Vec<(&'static str, String)>);
 
