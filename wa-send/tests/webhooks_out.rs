@@ -2,13 +2,14 @@
 //! persistence, and the private-address guard.
 #![cfg(feature = "outbound-webhooks")]
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use wa_send::queue::{MemoryStore, QueueStore};
+use wa_send::queue::{MemoryStore, QueueStore, StoreError};
 use wa_send::webhook::outgoing::{TargetPolicy, check_target, generate_secret, verify};
 use wa_send::{
     Content, DispatchConfig, Dispatcher, EnqueueRequest, ManualClock, MessageStatus, Outbound,
@@ -18,13 +19,24 @@ use wa_send::{
 
 const T0: u64 = 1_750_000_000;
 
+/// The one account `acct`'s target; its next `failing` lookups fail as a store would.
 #[derive(Debug)]
-struct Targets(WebhookTarget);
+struct Targets {
+    target: WebhookTarget,
+    failing: AtomicU32,
+}
 
 #[async_trait]
 impl WebhookTargets for Targets {
-    async fn target_for(&self, account: &str) -> Option<WebhookTarget> {
-        (account == "acct").then(|| self.0.clone())
+    async fn target_for(&self, account: &str) -> Result<Option<WebhookTarget>, StoreError> {
+        let fail = self
+            .failing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if fail {
+            return Err(StoreError::backend("the accounts table is unreachable"));
+        }
+        Ok((account == "acct").then(|| self.target.clone()))
     }
 }
 
@@ -66,6 +78,17 @@ fn dispatcher(
     store: Arc<dyn QueueStore>,
     clock: Arc<ManualClock>,
 ) -> Arc<Dispatcher> {
+    dispatcher_with(url, secret, allow_private, store, clock).0
+}
+
+/// The dispatcher and its targets (to make lookups fail).
+fn dispatcher_with(
+    url: &str,
+    secret: &str,
+    allow_private: bool,
+    store: Arc<dyn QueueStore>,
+    clock: Arc<ManualClock>,
+) -> (Arc<Dispatcher>, Arc<Targets>) {
     let mut c = DispatchConfig::default();
     c.rate_per_second = None;
     c.pair_limit = None;
@@ -73,10 +96,14 @@ fn dispatcher(
     c.jitter_seed = Some(1);
     let backend = Arc::new(SingleBackend(Arc::new(StubBackend::new_ok())));
     let d = Dispatcher::new(store, backend, clock, c).unwrap();
-    Arc::new(d.with_webhooks(Arc::new(Targets(WebhookTarget {
-        url: url.to_owned(),
-        secret: secret.to_owned(),
-    }))))
+    let targets = Arc::new(Targets {
+        target: WebhookTarget {
+            url: url.to_owned(),
+            secret: secret.to_owned(),
+        },
+        failing: AtomicU32::new(0),
+    });
+    (Arc::new(d.with_webhooks(targets.clone())), targets)
 }
 
 fn msg() -> EnqueueRequest {
@@ -165,6 +192,63 @@ async fn every_status_change_is_delivered_signed_and_retried() {
     assert_eq!(calls[3].0["webhook-id"].to_str().unwrap(), failed_id);
     clock.advance(Duration::from_secs(3600));
     assert_eq!(d.deliver_webhooks_once().await.unwrap(), 0, "all delivered");
+}
+
+/// A failing account read delays an event or a delivery; it never drops one, and a
+/// delivery put back for it does not spend one of its attempts.
+#[tokio::test]
+async fn a_failing_target_lookup_delays_events_and_deliveries_and_loses_none() {
+    let (url, received) = receiver().await;
+    let secret = generate_secret();
+    let clock = Arc::new(ManualClock::at_unix(T0));
+    let store: Arc<dyn QueueStore> = Arc::new(MemoryStore::new());
+    let (d, targets) = dispatcher_with(&url, &secret, true, store.clone(), clock.clone());
+    let id = d.enqueue("acct", msg()).await.unwrap().record.id;
+    // The worker's lookup after the send fails twice: it retries, the `sent` event is made.
+    targets.failing.store(2, Ordering::SeqCst);
+    d.run_once().await.unwrap();
+    let wamid = d
+        .get("acct", &id)
+        .await
+        .unwrap()
+        .provider_message_id
+        .unwrap();
+    // A status whose lookup fails is refused (Meta redelivers it), then applied.
+    let delivered = StatusUpdate::new(
+        wamid,
+        MessageStatus::Delivered,
+        Timestamp::from_secs(T0 + 1),
+    );
+    targets.failing.store(1, Ordering::SeqCst);
+    let refused = d.apply_status(&delivered).await.unwrap_err();
+    assert_eq!(refused.code(), "store_failed");
+    assert!(d.apply_status(&delivered).await.unwrap().is_some());
+    // Both deliveries' secret lookups fail: put back unattempted, due in a second.
+    targets.failing.store(2, Ordering::SeqCst);
+    assert_eq!(d.deliver_webhooks_once().await.unwrap(), 2);
+    assert!(received.lock().unwrap().calls.is_empty());
+    assert_eq!(
+        d.deliver_webhooks_once().await.unwrap(),
+        0,
+        "not before a second"
+    );
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(d.deliver_webhooks_once().await.unwrap(), 2);
+    let calls = received.lock().unwrap().calls.clone();
+    let mut statuses: Vec<String> = calls
+        .iter()
+        .map(|(_, body)| {
+            let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+            v["data"]["status"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["delivered", "sent"]);
+    for (headers, _) in &calls {
+        let hook = headers["webhook-id"].to_str().unwrap();
+        let stored = store.get_webhook(hook).await.unwrap().unwrap();
+        assert_eq!(stored.attempts, 1, "the put-back was not counted");
+    }
 }
 
 #[tokio::test]

@@ -131,6 +131,19 @@ fn progress(f: &Fake, expected: &HashSet<String>) -> (usize, usize) {
     (reached, hooked)
 }
 
+/// Where a replica's output goes: appended to `WA_TEST_SERVER_LOG` when set (`.ci/run` sets
+/// it and prints the warnings when a test fails), else nowhere.
+fn log_sink() -> Stdio {
+    match std::env::var_os("WA_TEST_SERVER_LOG") {
+        Some(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_or_else(|_| Stdio::null(), Stdio::from),
+        None => Stdio::null(),
+    }
+}
+
 async fn start(graph: &str, database: &str, port: u16) -> Replica {
     let child = Command::new(env!("CARGO_BIN_EXE_wa-server-example"))
         .args([
@@ -173,24 +186,8 @@ async fn start(graph: &str, database: &str, port: u16) -> Replica {
         .env("WA_ADMIN_TOKEN", ADMIN)
         .env("WA_SECRET_KEY", "cd".repeat(32))
         .env_remove("RUST_LOG")
-        .stdout(match std::env::var_os("WA_TEST_SERVER_LOG") {
-            // Debugging aid: the replicas' logs, appended to this file.
-            Some(path) => std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_or_else(|_| Stdio::null(), Stdio::from),
-            None => Stdio::null(),
-        })
-        .stderr(match std::env::var_os("WA_TEST_SERVER_LOG") {
-            // Debugging aid: the replicas' logs, appended to this file.
-            Some(path) => std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_or_else(|_| Stdio::null(), Stdio::from),
-            None => Stdio::null(),
-        })
+        .stdout(log_sink())
+        .stderr(log_sink())
         .spawn()
         .unwrap();
     let replica = Replica { child };
@@ -509,7 +506,20 @@ async fn two_replicas_on_postgresql() {
     );
     assert_eq!((duplicates, lost), (0, 0));
     assert_eq!((missing_webhooks, duplicate_webhooks), (0, 0));
-    assert!(verified, "the verification issued on A completed through B");
+    if !verified {
+        // What the server says of it, and what reached the receiver, for the failure message.
+        let id = issued["id"].as_str().unwrap_or_default();
+        let (status, state) = get(
+            &c,
+            &format!("{base_b}/api/v1/verification_code/{id}"),
+            &keys[0],
+        )
+        .await;
+        let callbacks = fake.lock().unwrap().callbacks.clone();
+        panic!(
+            "the verification issued on A did not complete through B: it reads {status} {state}; callbacks received: {callbacks:?}"
+        );
+    }
     assert!(overshoot < 1.0, "the per-key limit held across replicas");
     drop((a, b));
 }

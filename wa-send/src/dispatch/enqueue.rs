@@ -444,7 +444,7 @@ impl Dispatcher {
     ) -> Result<MessageRecord, SendError> {
         self.get(account, id).await?;
         let now = self.now();
-        let target = self.target(account).await;
+        let target = self.target(account).await?;
         let (record, changed) = self
             .store
             .update(

@@ -91,16 +91,31 @@ pub struct WebhookTarget {
 
 /// Looks up accounts' webhook targets (when an event is produced, for the URL; at send
 /// time, for the secret).
+///
+/// A lookup that fails returns the store's error, never `None`: `None` means the account
+/// has no target, so its events are not produced, while an error makes the caller retry
+/// (a status ingest answers 500 so Meta redelivers; a worker retries the lookup; a delivery
+/// is put back without counting an attempt).
 #[async_trait]
 pub trait WebhookTargets: Send + Sync + fmt::Debug {
     /// The status-webhook target of `account`, if it set one.
-    async fn target_for(&self, account: &str) -> Option<WebhookTarget>;
+    ///
+    /// # Errors
+    /// The store's error when the account could not be read.
+    async fn target_for(&self, account: &str) -> Result<Option<WebhookTarget>, StoreError>;
 
     /// The secret that signs `account`'s deliveries of `kind`. Defaults to the status
     /// target's secret for every kind.
-    async fn secret_for(&self, account: &str, kind: DeliveryKind) -> Option<String> {
+    ///
+    /// # Errors
+    /// The store's error when the account could not be read.
+    async fn secret_for(
+        &self,
+        account: &str,
+        kind: DeliveryKind,
+    ) -> Result<Option<String>, StoreError> {
         let _ = kind;
-        self.target_for(account).await.map(|t| t.secret)
+        Ok(self.target_for(account).await?.map(|t| t.secret))
     }
 
     /// Called once when a delivery reaches its final state: delivered, or failed (given
@@ -376,10 +391,10 @@ impl Dispatcher {
     }
 
     /// The account's status-webhook target, if it has one.
-    async fn target(&self, account: &str) -> Option<WebhookTarget> {
+    async fn target(&self, account: &str) -> Result<Option<WebhookTarget>, StoreError> {
         match &self.targets {
             Some(t) => t.target_for(account).await,
-            None => None,
+            None => Ok(None),
         }
     }
 

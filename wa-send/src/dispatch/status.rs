@@ -37,7 +37,7 @@ impl Dispatcher {
         let error = status_error(update);
         let at = update.timestamp;
         let now = self.now();
-        let target = self.target(&found.account).await;
+        let target = self.target(&found.account).await?;
         let wamid = update.message_id.clone();
         let result = self
             .store

@@ -11,10 +11,10 @@ use tokio::task::JoinSet;
 
 use super::breaker::Gate as Breaking;
 use super::stats::bump;
-use super::{Dispatcher, Next, SendError, UnknownOutcome, lock, status_events};
+use super::{Dispatcher, Next, SendError, UnknownOutcome, WebhookTarget, lock, status_events};
 use crate::backend::{ErrorClass, RateLimitScope, Receipt};
 use crate::lifecycle::Status;
-use crate::queue::{Admission, Change, MessageRecord, Mutation};
+use crate::queue::{Admission, Change, MessageRecord, Mutation, StoreError};
 use crate::{DeliveryError, Timestamp};
 
 /// The code of a message whose send's outcome is unknown (see the module docs).
@@ -352,7 +352,7 @@ impl Dispatcher {
         if record.lifecycle.error_code.as_deref() == Some(OUTCOME_UNKNOWN) {
             bump(&self.stats.resent_after_unknown);
         }
-        let target = self.target(&record.account).await;
+        let target = self.target_of(record).await;
         let pid = receipt.provider_message_id.clone();
         let make = move || -> Mutation {
             let (receipt, target) = (receipt.clone(), target.clone());
@@ -497,7 +497,7 @@ impl Dispatcher {
         code: &str,
         message: String,
     ) {
-        let target = self.target(&record.account).await;
+        let target = self.target_of(record).await;
         let (attempts, throttles, next_at) =
             (record.attempts, record.throttles, record.next_attempt_at);
         let code = code.to_owned();
@@ -530,21 +530,49 @@ impl Dispatcher {
 
     /// Writes an outcome, retrying the write (never the send) until it is stored.
     pub(super) async fn record(&self, id: &str, make: impl Fn() -> Mutation + Send + Sync) {
+        let done = self
+            .until_stored("recording a send's outcome", id, || {
+                self.store.update(id, make())
+            })
+            .await;
+        if done.is_none() {
+            tracing::error!(message_id = %id, "giving up recording this outcome; the message is reconciled when its lease expires");
+        }
+    }
+
+    /// The webhook target of `record`'s account, its lookup retried like a write: an
+    /// event is not dropped because one read failed.
+    async fn target_of(&self, record: &MessageRecord) -> Option<WebhookTarget> {
+        self.until_stored("reading the account's webhook target", &record.id, || {
+            self.target(&record.account)
+        })
+        .await
+        .flatten()
+    }
+
+    /// Runs the store operation `op` (for message `id`) until it succeeds, backing off from
+    /// 50 ms to 5 s, counting and logging each failure; `None` after 1,000 failures.
+    pub(super) async fn until_stored<T, F>(
+        &self,
+        what: &'static str,
+        id: &str,
+        mut op: impl FnMut() -> F + Send,
+    ) -> Option<T>
+    where
+        F: Future<Output = Result<T, StoreError>> + Send,
+    {
         let mut delay = Duration::from_millis(50);
-        for attempt in 1u32.. {
-            match self.store.update(id, make()).await {
-                Ok(_) => return,
+        for attempt in 1u32..=1_000 {
+            match op().await {
+                Ok(v) => return Some(v),
                 Err(e) => {
                     bump(&self.stats.store_errors);
-                    tracing::error!(message_id = %id, code = e.code(), attempt, error = %e, "recording a send's outcome failed; retrying the write");
-                    if attempt >= 1_000 {
-                        tracing::error!(message_id = %id, "giving up recording this outcome; the message is reconciled when its lease expires");
-                        return;
-                    }
+                    tracing::error!(message_id = %id, code = e.code(), attempt, error = %e, "{what} failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
             }
         }
+        None
     }
 }

@@ -94,8 +94,11 @@ async fn a_slow_webhook_receiver_does_not_delay_sends() {
     struct Target(wa_send::WebhookTarget);
     #[wa_send::async_trait]
     impl wa_send::WebhookTargets for Target {
-        async fn target_for(&self, _: &str) -> Option<wa_send::WebhookTarget> {
-            Some(self.0.clone())
+        async fn target_for(
+            &self,
+            _: &str,
+        ) -> Result<Option<wa_send::WebhookTarget>, wa_send::queue::StoreError> {
+            Ok(Some(self.0.clone()))
         }
     }
     // A receiver that takes 10 s per call.

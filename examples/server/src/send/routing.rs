@@ -163,21 +163,31 @@ impl BackendRouter for Routing {
 
 #[async_trait]
 impl WebhookTargets for Routing {
-    async fn target_for(&self, account: &str) -> Option<WebhookTarget> {
-        let a = self.account(account).await.ok().flatten()?;
-        Some(WebhookTarget {
-            url: a.webhook_url?,
-            secret: self.accounts.open(&a.signing_secret)?,
-        })
+    async fn target_for(&self, account: &str) -> Result<Option<WebhookTarget>, StoreError> {
+        let Some(a) = self.account(account).await? else {
+            return Ok(None);
+        };
+        Ok(a.webhook_url.and_then(|url| {
+            Some(WebhookTarget {
+                url,
+                secret: self.accounts.open(&a.signing_secret)?,
+            })
+        }))
     }
 
-    async fn secret_for(&self, account: &str, kind: DeliveryKind) -> Option<String> {
-        let a = self.account(account).await.ok().flatten()?;
+    async fn secret_for(
+        &self,
+        account: &str,
+        kind: DeliveryKind,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(a) = self.account(account).await? else {
+            return Ok(None);
+        };
         let sealed = match kind {
             DeliveryKind::Callback => &a.callback_secret,
             _ => &a.signing_secret,
         };
-        self.accounts.open(sealed)
+        Ok(self.accounts.open(sealed))
     }
 
     async fn delivery_finished(&self, delivery: &WebhookDelivery) {

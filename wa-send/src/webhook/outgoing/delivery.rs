@@ -196,11 +196,28 @@ impl Deliverer {
         tasks.abort_all();
     }
 
-    /// One attempt for `d`, recorded.
+    /// One attempt for `d`, recorded. When the signing secret cannot be read (a store
+    /// error), `d` goes back unattempted and uncounted, due again in a second.
     async fn deliver(&self, mut d: WebhookDelivery) {
         let now = self.now();
+        let secret = match self.targets.get() {
+            Some(t) => t.secret_for(&d.account, d.kind).await,
+            None => Ok(None),
+        };
+        let secret = match secret {
+            Ok(secret) => secret,
+            Err(e) => {
+                self.free_slot(&d.account);
+                crate::dispatch::stats_bump(&self.stats.store_errors);
+                tracing::error!(delivery_id = %d.id, code = e.code(), error = %e, "reading the webhook's signing secret failed; the delivery is put back");
+                d.lease_until = None;
+                d.next_attempt_at = now.plus_millis(1_000);
+                self.save(&d).await;
+                return;
+            }
+        };
         crate::dispatch::stats_bump(&self.stats.webhook_attempts);
-        let outcome = self.attempt(&d, now).await;
+        let outcome = self.attempt(&d, now, secret).await;
         self.free_slot(&d.account);
         let done = self.now().max(now);
         d.attempts += 1;
@@ -230,10 +247,21 @@ impl Deliverer {
                 d.last_error = Some(f.why);
             }
         }
+        self.save(&d).await;
+        if d.state != WebhookState::Pending
+            && let Some(t) = self.targets.get()
+        {
+            t.delivery_finished(&d).await;
+        }
+    }
+
+    /// Writes `d`, retrying a failing write (20 tries, backing off to 5 s); a delivery
+    /// whose write never lands is claimed again when its lease expires.
+    async fn save(&self, d: &WebhookDelivery) {
         let mut delay = Duration::from_millis(50);
         for attempt in 1u32..=20 {
-            match self.store.save_webhook(&d).await {
-                Ok(()) => break,
+            match self.store.save_webhook(d).await {
+                Ok(()) => return,
                 Err(e) => {
                     crate::dispatch::stats_bump(&self.stats.store_errors);
                     tracing::error!(delivery_id = %d.id, code = e.code(), attempt, "recording a webhook delivery failed; retrying the write");
@@ -242,20 +270,16 @@ impl Deliverer {
                 }
             }
         }
-        if d.state != WebhookState::Pending
-            && let Some(t) = self.targets.get()
-        {
-            t.delivery_finished(&d).await;
-        }
     }
 
-    /// One POST.
-    async fn attempt(&self, d: &WebhookDelivery, now: Timestamp) -> Result<(), Failure> {
-        let secret = match self.targets.get() {
-            Some(t) => t.secret_for(&d.account, d.kind).await,
-            None => None,
-        }
-        .ok_or_else(|| Failure::final_("the account has no signing secret"))?;
+    /// One POST, signed with `secret` (an account without one fails for good).
+    async fn attempt(
+        &self,
+        d: &WebhookDelivery,
+        now: Timestamp,
+        secret: Option<String>,
+    ) -> Result<(), Failure> {
+        let secret = secret.ok_or_else(|| Failure::final_("the account has no signing secret"))?;
         // IP-literal URLs skip the resolver: check them here, on every attempt.
         let policy = match d.kind {
             crate::queue::DeliveryKind::Callback => TargetPolicy {
