@@ -161,6 +161,9 @@ impl Mode {
 
 struct BitBuf {
     bytes: Vec<u8>,
+    /// Bits not yet written to `bytes` (the low `pending` bits).
+    acc: u64,
+    pending: usize,
     len: usize,
 }
 
@@ -168,21 +171,32 @@ impl BitBuf {
     fn with_capacity(bytes: usize) -> Self {
         BitBuf {
             bytes: Vec::with_capacity(bytes),
+            acc: 0,
+            pending: 0,
             len: 0,
         }
     }
 
+    /// Appends the low `n` bits of `value` (n ≤ 32), most significant first.
     fn push(&mut self, value: u32, n: usize) {
-        for i in (0..n).rev() {
-            if self.len.is_multiple_of(8) {
-                self.bytes.push(0);
-            }
-            if (value >> i) & 1 != 0 {
-                let last = self.bytes.len() - 1;
-                self.bytes[last] |= 0x80 >> (self.len % 8);
-            }
-            self.len += 1;
+        debug_assert!(n <= 32);
+        if n == 0 {
+            return;
         }
+        self.acc = (self.acc << n) | (u64::from(value) & ((1u64 << n) - 1));
+        self.pending += n;
+        self.len += n;
+        while self.pending >= 8 {
+            self.pending -= 8;
+            self.bytes.push((self.acc >> self.pending) as u8);
+        }
+    }
+
+    /// The bytes, the last one padded with zero bits.
+    fn into_bytes(mut self) -> Vec<u8> {
+        let pad = (8 - self.len % 8) % 8;
+        self.push(0, pad);
+        self.bytes
     }
 }
 
@@ -234,13 +248,13 @@ pub(crate) fn codewords(data: &[u8], ver: u8, mode: Mode, ecl: Ecl) -> Vec<u8> {
     }
     let cap_bits = capacity * 8;
     bb.push(0, (cap_bits - bb.len).min(4));
-    bb.push(0, (8 - bb.len % 8) % 8);
+    let mut bytes = bb.into_bytes();
     let mut pad = 0xEC;
-    while bb.bytes.len() < capacity {
-        bb.bytes.push(pad);
+    while bytes.len() < capacity {
+        bytes.push(pad);
         pad ^= 0xEC ^ 0x11;
     }
-    add_ecc_and_interleave(&bb.bytes, ver, ecl)
+    add_ecc_and_interleave(&bytes, ver, ecl)
 }
 
 fn add_ecc_and_interleave(data: &[u8], ver: u8, ecl: Ecl) -> Vec<u8> {
@@ -250,7 +264,7 @@ fn add_ecc_and_interleave(data: &[u8], ver: u8, ecl: Ecl) -> Vec<u8> {
     let rawcodewords = num_raw_data_modules(ver) / 8;
     let numshortblocks = numblocks - rawcodewords % numblocks;
     let shortblocklen = rawcodewords / numblocks;
-    let divisor = rs_divisor(blockecclen);
+    let divisor = &RS_DIVISORS[blockecclen][..blockecclen];
 
     let mut result = vec![0u8; rawcodewords];
     let mut k = 0;
@@ -259,7 +273,7 @@ fn add_ecc_and_interleave(data: &[u8], ver: u8, ecl: Ecl) -> Vec<u8> {
         let datlen = shortblocklen - blockecclen + usize::from(i >= numshortblocks);
         let dat = &data[k..k + datlen];
         k += datlen;
-        rs_remainder(dat, &divisor, &mut ecc[..blockecclen]);
+        rs_remainder(dat, divisor, &mut ecc[..blockecclen]);
         // Interleave: data byte j of block i goes to j*numblocks + i, except that short
         // blocks have no byte at index shortblocklen-blockecclen.
         for (j, &b) in dat.iter().enumerate() {
@@ -308,48 +322,78 @@ impl GfTables {
         GfTables { exp, log }
     }
 
-    #[inline]
-    fn mul(&self, a: u8, b: u8) -> u8 {
+    const fn mul(&self, a: u8, b: u8) -> u8 {
         if a == 0 || b == 0 {
             0
         } else {
-            self.exp[usize::from(self.log[usize::from(a)]) + usize::from(self.log[usize::from(b)])]
+            self.exp[self.log[a as usize] as usize + self.log[b as usize] as usize]
         }
     }
 }
 
-fn rs_divisor(degree: usize) -> Vec<u8> {
-    let mut result = vec![0u8; degree];
-    result[degree - 1] = 1;
-    let mut root: u8 = 1;
-    for _ in 0..degree {
-        for j in 0..degree {
-            result[j] = GF.mul(result[j], root);
-            if j + 1 < degree {
-                result[j] ^= result[j + 1];
-            }
-        }
-        root = GF.mul(root, 0x02);
-    }
-    result
-}
+/// Marks a zero coefficient in [`RS_DIVISORS`] (logarithms are 0..=254).
+const LOG_ZERO: u8 = 255;
 
-fn rs_remainder(data: &[u8], divisor: &[u8], out: &mut [u8]) {
-    out.fill(0);
-    let n = out.len();
-    for &b in data {
-        let factor = b ^ out[0];
-        out.copy_within(1.., 0);
-        out[n - 1] = 0;
-        if factor != 0 {
-            let lf = usize::from(GF.log[usize::from(factor)]);
-            for (x, &y) in out.iter_mut().zip(divisor) {
-                if y != 0 {
-                    *x ^= GF.exp[lf + usize::from(GF.log[usize::from(y)])];
+/// Reed–Solomon generator polynomials for every degree 1–30 (index = degree), highest
+/// coefficient first with the leading 1 dropped, as logarithms ([`LOG_ZERO`] for 0);
+/// computed at compile time.
+static RS_DIVISORS: [[u8; 30]; 31] = rs_divisors();
+
+const fn rs_divisors() -> [[u8; 30]; 31] {
+    let mut all = [[LOG_ZERO; 30]; 31];
+    let mut degree = 1;
+    while degree <= 30 {
+        let mut result = [0u8; 30];
+        result[degree - 1] = 1;
+        let mut root: u8 = 1;
+        let mut k = 0;
+        while k < degree {
+            let mut j = 0;
+            while j < degree {
+                result[j] = GF.mul(result[j], root);
+                if j + 1 < degree {
+                    result[j] ^= result[j + 1];
                 }
+                j += 1;
             }
+            root = GF.mul(root, 0x02);
+            k += 1;
+        }
+        let mut j = 0;
+        while j < degree {
+            if result[j] != 0 {
+                all[degree][j] = GF.log[result[j] as usize];
+            }
+            j += 1;
+        }
+        degree += 1;
+    }
+    all
+}
+
+/// The remainder of `data` · x^n divided by the generator whose logarithms are
+/// `divisor` (n = `out.len()` ≤ 30), into `out`.
+fn rs_remainder(data: &[u8], divisor: &[u8], out: &mut [u8]) {
+    let n = out.len();
+    let mut rem = [0u8; 31];
+    for &b in data {
+        let factor = b ^ rem[0];
+        if factor == 0 {
+            rem.copy_within(1..=n, 0);
+            continue;
+        }
+        let lf = usize::from(GF.log[usize::from(factor)]);
+        for j in 0..n {
+            let d = divisor[j];
+            let term = if d == LOG_ZERO {
+                0
+            } else {
+                GF.exp[lf + usize::from(d)]
+            };
+            rem[j] = rem[j + 1] ^ term;
         }
     }
+    out.copy_from_slice(&rem[..n]);
 }
 
 #[cfg(test)]

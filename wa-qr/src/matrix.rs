@@ -246,21 +246,6 @@ impl Builder {
             }
         }
     }
-
-    /// Writes the format bits for `mask` over the format modules, which the template
-    /// already marks as function modules; used per mask while scoring.
-    /// Writes the format modules at `positions` (a [`Template`]'s, branch-free).
-    fn draw_format_bits(&mut self, positions: &[(u8, u8, u8)], ecl: Ecl, mask: u8) {
-        let bits = u64::from(format_bits(ecl, mask) | 1 << 15);
-        for &(x, y, i) in positions {
-            let (x, y) = (usize::from(x), usize::from(y));
-            let dark = (bits >> i) & 1;
-            let r = &mut self.rows[y].0[x >> 6];
-            *r = (*r & !(1 << (x & 63))) | (dark << (x & 63));
-            let c = &mut self.cols[x].0[y >> 6];
-            *c = (*c & !(1 << (y & 63))) | (dark << (y & 63));
-        }
-    }
 }
 
 /// The 31 format-information modules: both copies of the 15 bits and the dark module.
@@ -366,8 +351,14 @@ struct Template {
     data_cols: Vec<Bits>,
     /// `(x, y)` of data bit `i`, in placement order.
     order: Vec<(u8, u8)>,
-    /// `(x, y, bit)` of the format modules ([`format_positions`]).
-    format: Vec<(u8, u8, u8)>,
+    /// `(x, y)` of both copies of format bit `i` (0–14), which the template holds drawn
+    /// for ECL M and mask 0 ([`template_format`]).
+    format: [[(u8, u8); 2]; 15],
+}
+
+/// The format bits the templates are drawn with.
+fn template_format() -> u32 {
+    format_bits(Ecl::Medium, 0)
 }
 
 static TEMPLATES: [OnceLock<Template>; 41] = [const { OnceLock::new() }; 41];
@@ -376,6 +367,7 @@ fn template(version: u8) -> &'static Template {
     TEMPLATES[usize::from(version)].get_or_init(|| {
         let mut b = Builder::new(version);
         b.draw_function_patterns(version, Ecl::Medium);
+        debug_assert_eq!(format_bits(Ecl::Medium, 0), template_format());
         let size = b.size;
         let mut data_rows = vec![Bits::default(); size];
         let mut data_cols = vec![Bits::default(); size];
@@ -411,9 +403,16 @@ fn template(version: u8) -> &'static Template {
             data_rows,
             data_cols,
             order,
-            format: format_positions(size)
-                .map(|(x, y, i)| (x as u8, y as u8, i as u8))
-                .collect(),
+            format: {
+                let mut at = [[(0u8, 0u8); 2]; 15];
+                let mut seen = [0usize; 15];
+                for (x, y, i) in format_positions(size).filter(|&(_, _, i)| i < 15) {
+                    let i = i as usize;
+                    at[i][seen[i]] = (x as u8, y as u8);
+                    seen[i] += 1;
+                }
+                at
+            },
         }
     })
 }
@@ -436,59 +435,90 @@ pub(crate) fn build(
         cols: t.cols.clone(),
         func_rows: Vec::new(),
     };
-    // Remainder bits beyond the codewords stay light.
-    for (i, &(x, y)) in t.order.iter().take(cw.len() * 8).enumerate() {
-        if (cw[i >> 3] >> (7 - (i & 7))) & 1 != 0 {
+    // Remainder bits beyond the codewords stay light; only dark bits are visited.
+    for (&byte, slots) in cw.iter().zip(t.order.chunks_exact(8)) {
+        let mut bits = byte;
+        while bits != 0 {
+            let k = bits.leading_zeros() as usize;
+            bits &= !(0x80 >> k);
+            let (x, y) = slots[k];
             b.set(usize::from(x), usize::from(y), true);
         }
     }
-    let chosen = forced_mask.unwrap_or_else(|| best_mask(&mut b, t, ecl));
-    apply_mask(&mut b, t, chosen);
-    b.draw_format_bits(&t.format, ecl, chosen);
+    let chosen = forced_mask.unwrap_or_else(|| best_mask(&b, t, ecl));
+    let mut out = Builder {
+        size,
+        rows: vec![Bits::default(); size],
+        cols: Vec::new(),
+        func_rows: Vec::new(),
+    };
+    masked_into(&mut out, &b, t, ecl, chosen, false);
     QrMatrix {
         size,
         version,
         mask: chosen,
         ecl,
-        rows: b.rows,
+        rows: out.rows,
     }
 }
 
-/// XORs mask `mask` into the data modules of `b` (applying it twice undoes it).
-fn apply_mask(b: &mut Builder, t: &Template, mask: u8) {
+/// `b` with mask `mask` applied to its data modules and the format bits of `ecl`/`mask`
+/// drawn, written into `out` (rows, and columns when `cols`). `b` is unmasked, with the
+/// template's format bits.
+fn masked_into(out: &mut Builder, b: &Builder, t: &Template, ecl: Ecl, mask: u8, cols: bool) {
     let m = usize::from(mask);
     // Words a line occupies (the rest stay zero).
     let words = b.size.div_ceil(64);
-    for (lines, masks, data) in [
-        (&mut b.rows, &MASK_LINES[0][m], &t.data_rows),
-        (&mut b.cols, &MASK_LINES[1][m], &t.data_cols),
-    ] {
-        for (i, (line, data)) in lines.iter_mut().zip(data.iter()).enumerate() {
-            let mask = &masks[i % 12];
-            for k in 0..words {
-                line.0[k] ^= mask.0[k] & data.0[k];
+    let lines = [
+        (&mut out.rows, &b.rows, &MASK_LINES[0][m], &t.data_rows),
+        (&mut out.cols, &b.cols, &MASK_LINES[1][m], &t.data_cols),
+    ];
+    for (to, from, masks, data) in lines.into_iter().take(1 + usize::from(cols)) {
+        let mut k = 0;
+        for ((to, from), data) in to.iter_mut().zip(from.iter()).zip(data.iter()) {
+            let mask = &masks[k];
+            k = if k == 11 { 0 } else { k + 1 };
+            for w in 0..words {
+                to.0[w] = from.0[w] ^ (mask.0[w] & data.0[w]);
+            }
+        }
+    }
+    // Format modules differ from the template's where these bits differ.
+    let mut delta = format_bits(ecl, mask) ^ template_format();
+    while delta != 0 {
+        let i = delta.trailing_zeros() as usize;
+        delta &= delta - 1;
+        for (x, y) in t.format[i] {
+            let (x, y) = (usize::from(x), usize::from(y));
+            out.rows[y].0[x >> 6] ^= 1 << (x & 63);
+            if cols {
+                out.cols[x].0[y >> 6] ^= 1 << (y & 63);
             }
         }
     }
 }
 
-/// The mask with the lowest penalty (the first on ties), as ISO/IEC 18004 §7.8.3 chooses;
-/// `b` is left unmasked.
-fn best_mask(b: &mut Builder, t: &Template, ecl: Ecl) -> u8 {
+/// The mask with the lowest penalty (the first on ties), as ISO/IEC 18004 §7.8.3 chooses.
+fn best_mask(b: &Builder, t: &Template, ecl: Ecl) -> u8 {
     let fast = b.size <= FAST_MAX;
     let mut best = (u32::MAX, 0u8);
+    let mut scratch = Builder {
+        size: b.size,
+        rows: vec![Bits::default(); b.size],
+        cols: vec![Bits::default(); b.size],
+        func_rows: Vec::new(),
+    };
     for mask in 0..8u8 {
-        apply_mask(b, t, mask);
-        b.draw_format_bits(&t.format, ecl, mask);
+        masked_into(&mut scratch, b, t, ecl, mask, true);
+        let s = &scratch;
         let p = if fast {
-            penalty_fast(b, best.0)
+            penalty_fast(s, best.0)
         } else {
-            penalty_generic(b.size, |x, y| b.rows[y].get(x))
+            penalty_generic(s.size, |x, y| s.rows[y].get(x))
         };
         if p < best.0 {
             best = (p, mask);
         }
-        apply_mask(b, t, mask); // undo
     }
     best.1
 }

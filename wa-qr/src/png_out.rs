@@ -19,8 +19,129 @@ fn fill_bits(row: &mut [u8], a: usize, b: usize) {
         row[first] |= head & tail;
     } else {
         row[first] |= head;
-        row[first + 1..last].fill(0xFF);
+        // Runs are short (a few modules): a loop, not a `memset` call per run.
+        for b in &mut row[first + 1..last] {
+            *b = 0xFF;
+        }
         row[last] |= tail;
+    }
+}
+
+/// Pixel rows from module rows at one scale: `k` modules at a time through a table of
+/// their `k × scale`-pixel expansions (k ≤ 8, and k × scale ≤ 64).
+struct Expander {
+    scale: usize,
+    /// Modules per table lookup; 0 above scale 64 (then pixel runs are written directly).
+    k: usize,
+    table: [u64; 256],
+}
+
+impl Expander {
+    /// For `size`-module rows: 8 modules per lookup when the image has enough of them to
+    /// repay the 256-entry table, else 4.
+    fn new(scale: usize, size: usize) -> Expander {
+        let per_lookup = if size * size >= 2048 { 8 } else { 4 };
+        let k = (64 / scale.max(1)).min(per_lookup);
+        let mut table = [0u64; 256];
+        if k > 0 {
+            let module = (1u64 << scale) - 1; // scale ≤ 64 / k < 64 when k ≥ 1
+            for i in 1..1usize << k {
+                // The first module (bit 0) takes the most significant pixels.
+                let j = i.trailing_zeros() as usize;
+                table[i] = table[i & (i - 1)] | module << ((k - 1 - j) * scale);
+            }
+        }
+        Expander { scale, k, table }
+    }
+
+    /// Writes module row `y` of `m` into `line` as 1-bit pixels, most significant bit
+    /// first: `start` light pixels, `scale` pixels per module, the rest light.
+    fn row(&self, m: &QrMatrix, y: usize, start: usize, line: &mut [u8]) {
+        let words = m.row_words(y);
+        let mut w = MsbBits {
+            line,
+            at: 0,
+            acc: 0,
+            n: 0,
+        };
+        w.repeat(0, start);
+        let (size, k, scale) = (m.size(), self.k, self.scale);
+        if k == 0 {
+            for x in 0..size {
+                w.repeat((words[x >> 6] >> (x & 63)) & 1, scale);
+            }
+            return w.finish();
+        }
+        let mut x = 0;
+        while x < size {
+            let (word, bit) = (x >> 6, x & 63);
+            let mut bits = words[word] >> bit;
+            if bit + k > 64 && word + 1 < words.len() {
+                bits |= words[word + 1] << (64 - bit);
+            }
+            let r = k.min(size - x);
+            let chunk = self.table[(bits as usize) & ((1 << k) - 1)] >> ((k - r) * scale);
+            w.push(chunk, (r * scale) as u32);
+            x += r;
+        }
+        w.finish();
+    }
+}
+
+/// An MSB-first bit writer into a pixel row, 32 bits at a time.
+struct MsbBits<'a> {
+    line: &'a mut [u8],
+    /// Bytes written.
+    at: usize,
+    acc: u64,
+    /// Bits held in `acc` (< 32 between calls).
+    n: u32,
+}
+
+impl MsbBits<'_> {
+    /// Appends the low `n` bits of `bits` (n ≤ 64), most significant first.
+    #[inline]
+    fn push(&mut self, bits: u64, n: u32) {
+        if n > 32 {
+            self.push32(bits >> 32, n - 32);
+            self.push32(bits & 0xFFFF_FFFF, 32);
+        } else {
+            self.push32(bits, n);
+        }
+    }
+
+    /// Appends the low `n` bits of `bits` (n ≤ 32; `bits` holds nothing above them).
+    #[inline]
+    fn push32(&mut self, bits: u64, n: u32) {
+        self.acc = (self.acc << n) | bits;
+        self.n += n;
+        if self.n >= 32 {
+            self.n -= 32;
+            let word = (self.acc >> self.n) as u32;
+            self.line[self.at..self.at + 4].copy_from_slice(&word.to_be_bytes());
+            self.at += 4;
+        }
+    }
+
+    /// Appends `count` copies of `bit` (0 or 1).
+    fn repeat(&mut self, bit: u64, mut count: usize) {
+        while count > 0 {
+            let k = count.min(32) as u32;
+            self.push32(bit.wrapping_neg() & ((1u64 << k) - 1), k);
+            count -= k as usize;
+        }
+    }
+
+    /// Writes the bits held, padded with light pixels, and clears the rest of the row.
+    fn finish(mut self) {
+        while self.n > 0 {
+            let k = self.n.min(8);
+            self.n -= k;
+            // Bits above the `k` wanted ones fall off the byte.
+            self.line[self.at] = ((self.acc >> self.n) << (8 - k)) as u8;
+            self.at += 1;
+        }
+        self.line[self.at..].fill(0);
     }
 }
 
@@ -39,6 +160,7 @@ fn rows(m: &QrMatrix, layout: &Layout, opts: &Options) -> Rows {
     let mut line = vec![0u8; row_bytes];
     rows.push(&line, start as u32);
     let radius = 0.4 * scale as f64;
+    let expand = Expander::new(scale, m.size());
     for y in 0..m.size() {
         match opts.style {
             Style::Rounded => {
@@ -56,10 +178,7 @@ fn rows(m: &QrMatrix, layout: &Layout, opts: &Options) -> Rows {
                 }
             }
             _ => {
-                line.fill(0);
-                m.runs(y, |a, b| {
-                    fill_bits(&mut line, start + a * scale, start + b * scale)
-                });
+                expand.row(m, y, start, &mut line);
                 rows.push(&line, scale as u32);
             }
         }

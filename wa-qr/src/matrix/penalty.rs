@@ -103,7 +103,8 @@ fn penalty_lines<L: Line>(b: &Builder, bound: u32) -> u32 {
 #[inline]
 fn rule1<L: Line>(l: L, inner: L) -> u32 {
     let s = !(l ^ (l >> 1)) & inner;
-    let five = s & (s >> 1) & (s >> 2) & (s >> 3);
+    let two = s & (s >> 1);
+    let five = two & (two >> 2);
     five.ones() + 2 * (five & !(five << 1)).ones()
 }
 
@@ -112,7 +113,9 @@ fn rule3<L: Line>(l: L, size: usize) -> u32 {
     // Scaled patterns (n ≥ 2) need a dark run of exactly 3n ≥ 6 modules: find those runs
     // with word operations and check their neighbourhood run by run (rare).
     let mut scaled = 0;
-    let six = l & (l >> 1) & (l >> 2) & (l >> 3) & (l >> 4) & (l >> 5);
+    let two = l & (l >> 1);
+    let four = two & (two >> 2);
+    let six = four & (four >> 2);
     if six != L::ZERO {
         let mut starts = six & !(six << 1);
         while starts != L::ZERO {
@@ -126,14 +129,17 @@ fn rule3<L: Line>(l: L, size: usize) -> u32 {
     }
     let y = l << 4; // 4 light border modules on the left; zeros on the right are light too
     let nz = !y;
-    let core = y & (nz >> 1) & (y >> 2) & (y >> 3) & (y >> 4) & (nz >> 5) & (y >> 6);
+    // The dark 3 of 1:1:3:1:1 — (y >> 2) & (y >> 3) & (y >> 4), from `two` of the line.
+    let three = (two & (l >> 2)) << 2;
+    let core = y & (nz >> 1) & three & (nz >> 5) & (y >> 6);
     if core == L::ZERO {
         return N3 * scaled;
     }
-    let r1 = nz >> 7;
-    let r4 = r1 & (nz >> 8) & (nz >> 9) & (nz >> 10);
-    let l1 = nz << 1;
-    let l4 = l1 & (nz << 2) & (nz << 3) & (nz << 4);
+    // Four light modules from each position on, then seen from the pattern's ends.
+    let light2 = nz & (nz >> 1);
+    let light4 = light2 & (light2 >> 2);
+    let (r1, r4) = (nz >> 7, light4 >> 7);
+    let (l1, l4) = (nz << 1, light4 << 4);
     N3 * (scaled + (core & r4 & l1).ones() + (core & l4 & r1).ones())
 }
 

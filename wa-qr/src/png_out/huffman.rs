@@ -3,9 +3,6 @@
 
 use super::zlib::BitWriter;
 
-/// Largest alphabet (literal/length).
-const MAX_SYMS: usize = 286;
-
 /// A Huffman code: per symbol, its bit-reversed code in the high bits and its length in
 /// the low byte (one load per symbol written). `N` symbols; `M` = 2`N` is the Huffman tree's scratch size.
 pub(super) struct Code<const N: usize, const M: usize> {
@@ -16,7 +13,7 @@ pub(super) struct Code<const N: usize, const M: usize> {
 impl<const N: usize, const M: usize> Code<N, M> {
     pub(super) fn new(freqs: &[u32; N], limit: u8) -> Self {
         let mut lens = [0u8; N];
-        code_lengths::<M>(freqs, limit, &mut lens);
+        code_lengths::<N, M>(freqs, limit, &mut lens);
         let mut table = [0u32; N];
         canonical(&lens, &mut table);
         Code { table, lens }
@@ -30,10 +27,11 @@ impl<const N: usize, const M: usize> Code<N, M> {
 }
 
 /// Huffman code lengths (at most `limit` bits) into `lens` for the symbols with a non-zero
-/// frequency; at least two symbols get a code.
-fn code_lengths<const M: usize>(freqs: &[u32], limit: u8, lens: &mut [u8]) {
-    debug_assert!(M >= 2 * freqs.len().max(2));
-    let mut syms = [0u16; MAX_SYMS];
+/// frequency; at least two symbols get a code. Scratch arrays are sized for this alphabet
+/// (`N` symbols, `M` = 2`N` tree nodes), so a small code zeroes little.
+fn code_lengths<const N: usize, const M: usize>(freqs: &[u32; N], limit: u8, lens: &mut [u8]) {
+    debug_assert!(M >= 2 * N.max(2));
+    let mut syms = [0u16; N];
     let mut n = 0;
     for (s, &f) in freqs.iter().enumerate() {
         if f > 0 {
@@ -53,7 +51,7 @@ fn code_lengths<const M: usize>(freqs: &[u32], limit: u8, lens: &mut [u8]) {
     }
     let syms = &mut syms[..n];
     // Ascending (frequency, symbol), sorted as one integer key each.
-    let mut keys = [0u64; MAX_SYMS];
+    let mut keys = [0u64; N];
     for (k, &s) in keys.iter_mut().zip(syms.iter()) {
         *k = (u64::from(freqs[usize::from(s)]) << 16) | u64::from(s);
     }
@@ -62,9 +60,10 @@ fn code_lengths<const M: usize>(freqs: &[u32], limit: u8, lens: &mut [u8]) {
         *s = k as u16;
     }
     // Two-queue Huffman: leaves in ascending weight, internal nodes as they are made.
-    let mut weight = [0u64; M];
+    // A weight is at most the sum of the frequencies: the token count, far below 2³².
+    let mut weight = [0u32; M];
     for (w, &s) in weight.iter_mut().zip(syms.iter()) {
-        *w = u64::from(freqs[usize::from(s)].max(1));
+        *w = freqs[usize::from(s)].max(1);
     }
     let mut parent = [0u16; M];
     let (mut leaf, mut inner) = (0usize, n);
@@ -124,11 +123,14 @@ fn limited_counts(depths: &[u8], limit: usize) -> [u32; 16] {
 /// Canonical codes from lengths, bit-reversed for DEFLATE's LSB-first bit order, packed
 /// as `code << 8 | len`.
 fn canonical(lens: &[u8], table: &mut [u32]) {
+    // Most symbols have no code: skipping them also spares a chain of increments of
+    // `count[0]`, each waiting on the last.
     let mut count = [0u16; 16];
     for &l in lens {
-        count[usize::from(l)] += 1;
+        if l != 0 {
+            count[usize::from(l)] += 1;
+        }
     }
-    count[0] = 0;
     let mut next = [0u16; 16];
     let mut code = 0u16;
     for l in 1..16 {
@@ -156,20 +158,20 @@ mod tests {
             f.push(f[f.len() - 1] + f[f.len() - 2]);
         }
         for limit in [7u8, 15] {
+            let f: [u32; 30] = f.clone().try_into().unwrap();
             let mut lens = vec![0u8; f.len()];
-            code_lengths::<64>(&f, limit, &mut lens);
+            code_lengths::<30, 60>(&f, limit, &mut lens);
             assert!(lens.iter().all(|&l| (1..=limit).contains(&l)), "{lens:?}");
             let kraft: f64 = lens.iter().map(|&l| 0.5f64.powi(i32::from(l))).sum();
             assert!((kraft - 1.0).abs() < 1e-12, "{kraft}");
         }
-        for (freqs, want) in [
-            (&[0, 5, 0][..], &[1, 1, 0][..]),
-            (&[5, 0], &[1, 1]),
-            (&[0, 0, 0], &[1, 1, 0]),
-        ] {
-            let mut lens = vec![0u8; freqs.len()];
-            code_lengths::<8>(freqs, 15, &mut lens);
+        for (freqs, want) in [([0, 5, 0], [1, 1, 0]), ([0, 0, 0], [1, 1, 0])] {
+            let mut lens = [0u8; 3];
+            code_lengths::<3, 8>(&freqs, 15, &mut lens);
             assert_eq!(lens, want, "{freqs:?}");
         }
+        let mut lens = [0u8; 2];
+        code_lengths::<2, 4>(&[5, 0], 15, &mut lens);
+        assert_eq!(lens, [1, 1]);
     }
 }

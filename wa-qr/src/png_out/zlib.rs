@@ -12,8 +12,11 @@
 
 use super::huffman::Code;
 
-/// Rows compared against the current one when looking for an earlier equal row.
+/// Earlier rows with the current row's hash bucket compared against it, latest first.
 const LOOKBACK: usize = 16;
+/// The row-hash table has 2^`BUCKET_BITS` buckets.
+const BUCKET_BITS: u32 = 8;
+const BUCKETS: usize = 1 << BUCKET_BITS;
 /// Shortest run of one byte coded as a back-reference at distance 1.
 const MIN_RUN: usize = 5;
 const WINDOW: usize = 32 * 1024;
@@ -54,12 +57,52 @@ const CL_ORDER: [usize; 19] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
 
+/// The length code (0–28) of each length 3..=258, at `len - 3`.
+static LEN_CODES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut code = 0;
+    let mut len = 3;
+    while len <= 258 {
+        while code + 1 < 29 && LEN_BASE[code + 1] as usize <= len {
+            code += 1;
+        }
+        t[len - 3] = code as u8;
+        len += 1;
+    }
+    t
+};
+
+/// The distance code (0–29) of distances 1..=256 at `dist - 1`, and of larger ones at
+/// `256 + (dist - 1) / 128` (codes above 15 span multiples of 128, as in zlib).
+static DIST_CODES: [u8; 512] = {
+    let mut t = [0u8; 512];
+    let mut code = 0;
+    let mut dist = 1;
+    while dist <= 32_768 {
+        while code + 1 < 30 && DIST_BASE[code + 1] as usize <= dist {
+            code += 1;
+        }
+        if dist <= 256 {
+            t[dist - 1] = code as u8;
+        } else {
+            t[256 + (dist - 1) / 128] = code as u8;
+        }
+        dist += 1;
+    }
+    t
+};
+
 fn len_code(len: u16) -> usize {
-    LEN_BASE.partition_point(|&b| b <= len) - 1
+    usize::from(LEN_CODES[usize::from(len) - 3])
 }
 
 fn dist_code(dist: u16) -> usize {
-    DIST_BASE.partition_point(|&b| b <= dist) - 1
+    let d = usize::from(dist) - 1;
+    usize::from(if d < 256 {
+        DIST_CODES[d]
+    } else {
+        DIST_CODES[256 + (d >> 7)]
+    })
 }
 
 /// Image rows as distinct consecutive rows of `row_bytes` each, with a repeat count.
@@ -118,10 +161,11 @@ impl Adler {
     fn push_repeated(&mut self, row: &[u8], count: u32) {
         // One copy of the n-byte sequence adds s = Σ bᵢ to A and n·A + Σ (n − i)·bᵢ to B.
         let n = row.len() as u64 + 1;
+        // w = Σ (n − 1 − i)·bᵢ, as the sum of the running sums of the row.
         let (mut s, mut w) = (0u64, 0u64);
-        for (i, &b) in row.iter().enumerate() {
+        for &b in row {
             s += u64::from(b);
-            w += (n - 1 - i as u64) * u64::from(b);
+            w += s;
         }
         let (s, w, k) = (s % MOD_ADLER, w % MOD_ADLER, u64::from(count));
         // k copies: A += k·s and B += k·n·A + n·s·k(k−1)/2 + k·w (one reduction per row;
@@ -143,27 +187,38 @@ pub(crate) fn compress(rows: &Rows) -> Vec<u8> {
     let stride = rows.row_bytes + 1;
     let mut tokens = Vec::with_capacity(rows.data.len() / 2);
     let mut adler = Adler { a: 1, b: 0 };
-    // Stream offset, hash and index of each distinct row, for earlier-row matches.
-    let mut starts: Vec<(usize, u64, usize)> = Vec::with_capacity(rows.counts.len());
+    // Per distinct row: its stream offset, hash and the previous row in its hash bucket;
+    // per bucket, its latest row (index + 1, 0 for none).
+    let mut starts: Vec<(usize, u64, u32)> = Vec::with_capacity(rows.counts.len());
+    let mut buckets = [0u32; BUCKETS];
     let mut pos = 0usize;
-    for (idx, (row, &count)) in rows
-        .data
-        .chunks_exact(rows.row_bytes)
-        .zip(&rows.counts)
-        .enumerate()
-    {
+    let rb = rows.row_bytes;
+    for (idx, (row, &count)) in rows.data.chunks_exact(rb).zip(&rows.counts).enumerate() {
         adler.push_repeated(row, count);
         let hash = row_hash(row);
-        let earlier = starts.iter().rev().take(LOOKBACK).find(|&&(start, h, i)| {
-            h == hash
-                && pos - start <= WINDOW
-                && rows.data[i * rows.row_bytes..][..rows.row_bytes] == *row
-        });
-        match earlier {
-            Some(&(start, _, _)) => push_copy(&mut tokens, stride, pos - start),
-            None => push_literal_row(&mut tokens, row, idx * rows.row_bytes),
+        let bucket = (hash >> (64 - BUCKET_BITS)) as usize;
+        let mut earlier = None;
+        let mut link = buckets[bucket];
+        for _ in 0..LOOKBACK {
+            let Some(i) = (link as usize).checked_sub(1) else {
+                break;
+            };
+            let (start, h, prev) = starts[i];
+            if pos - start > WINDOW {
+                break;
+            }
+            if h == hash && rows.data[i * rb..][..rb] == *row {
+                earlier = Some(start);
+                break;
+            }
+            link = prev;
         }
-        starts.push((pos, hash, idx));
+        match earlier {
+            Some(start) => push_copy(&mut tokens, stride, pos - start),
+            None => push_literal_row(&mut tokens, row, idx * rb),
+        }
+        starts.push((pos, hash, buckets[bucket]));
+        buckets[bucket] = idx as u32 + 1;
         pos += stride;
         let repeats = (count as usize - 1) * stride;
         push_copy(&mut tokens, repeats, stride);
@@ -255,12 +310,23 @@ fn push_copy(tokens: &mut Vec<Token>, mut len: usize, dist: usize) {
 fn write_block(mut w: BitWriter, tokens: &[Token], data: &[u8]) -> BitWriter {
     let mut lit = [0u32; 286];
     let mut dist = [0u32; 30];
+    // Literal bytes repeat (QR rows hold few distinct values): four histograms, so that
+    // consecutive equal bytes do not wait on each other's increment.
+    let mut bytes = [[0u32; 256]; 4];
     for t in tokens {
         match *t {
             Token::Lit(b) => lit[b as usize] += 1,
             Token::Lits { from, len } => {
-                for &b in &data[from as usize..][..len as usize] {
-                    lit[b as usize] += 1;
+                let span = &data[from as usize..][..len as usize];
+                let mut quads = span.chunks_exact(4);
+                for q in &mut quads {
+                    bytes[0][q[0] as usize] += 1;
+                    bytes[1][q[1] as usize] += 1;
+                    bytes[2][q[2] as usize] += 1;
+                    bytes[3][q[3] as usize] += 1;
+                }
+                for &b in quads.remainder() {
+                    bytes[0][b as usize] += 1;
                 }
             }
             Token::Copy { len, dist: d } => {
@@ -268,6 +334,9 @@ fn write_block(mut w: BitWriter, tokens: &[Token], data: &[u8]) -> BitWriter {
                 dist[dist_code(d)] += 1;
             }
         }
+    }
+    for (i, f) in lit.iter_mut().take(256).enumerate() {
+        *f += bytes[0][i] + bytes[1][i] + bytes[2][i] + bytes[3][i];
     }
     lit[256] = 1;
     // At least two distance codes, so the code is complete (as zlib does).
@@ -420,6 +489,19 @@ impl BitWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_tables_match_the_base_tables() {
+        for len in 3..=258u16 {
+            let want = LEN_BASE.partition_point(|&b| b <= len) - 1;
+            assert_eq!(len_code(len), want, "length {len}");
+        }
+        for dist in 1..=32_768u32 {
+            let d = dist as u16;
+            let want = DIST_BASE.partition_point(|&b| u32::from(b) <= dist) - 1;
+            assert_eq!(dist_code(d), want, "distance {dist}");
+        }
+    }
 
     #[test]
     fn adler_matches_the_plain_sum() {
