@@ -41,10 +41,10 @@ impl Expander {
     /// repay the 256-entry table, else 4.
     fn new(scale: usize, size: usize) -> Expander {
         let per_lookup = if size * size >= 2048 { 8 } else { 4 };
-        let k = (64 / scale.max(1)).min(per_lookup);
+        let k = (64usize.checked_div(scale).unwrap_or(0)).min(per_lookup);
         let mut table = [0u64; 256];
         if k > 0 {
-            let module = (1u64 << scale) - 1; // scale ≤ 64 / k < 64 when k ≥ 1
+            let module = u64::MAX >> (64 - scale); // 1 ≤ scale ≤ 64 when k ≥ 1
             for i in 1..1usize << k {
                 // The first module (bit 0) takes the most significant pixels.
                 let j = i.trailing_zeros() as usize;
@@ -432,6 +432,31 @@ mod tests {
             let (w, packed) = decode_packed(&png_bytes);
             prop_assert_eq!(w, px);
             prop_assert!(packed == rows.expand(), "decoded rows differ");
+        }
+    }
+
+    /// The table expansion of module rows equals filling each dark run's pixels, at every
+    /// scale from 1 to 70 (table widths 8, 4, 2, 1 and the direct path), with offsets.
+    #[test]
+    fn table_expanded_rows_equal_filled_runs() {
+        for data in ["1", "https://wa.me/14155552671", &"x".repeat(400)] {
+            let code = crate::QrCode::encode(data, crate::Ecl::Medium).unwrap();
+            let m = code.matrix();
+            for scale in 1..=70usize {
+                let expand = super::Expander::new(scale, m.size());
+                for start in [0usize, 3, 13] {
+                    let px = start * 2 + m.size() * scale;
+                    let mut line = vec![0xA5u8; px.div_ceil(8)];
+                    for y in 0..m.size() {
+                        expand.row(m, y, start, &mut line);
+                        let mut want = vec![0u8; line.len()];
+                        m.runs(y, |a, b| {
+                            super::fill_bits(&mut want, start + a * scale, start + b * scale);
+                        });
+                        assert_eq!(line, want, "scale {scale}, start {start}, row {y}");
+                    }
+                }
+            }
         }
     }
 
