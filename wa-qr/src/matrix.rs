@@ -190,7 +190,9 @@ impl Builder {
         self.func_rows[y].set(x, true);
     }
 
-    fn draw_function_patterns(&mut self, version: u8, ecl: Ecl) {
+    /// Finder, timing and alignment patterns, the format modules holding
+    /// [`template_format`] and the version bits.
+    fn draw_function_patterns(&mut self, version: u8) {
         let size = self.size;
         for i in 0..size {
             self.set_function(6, i, i % 2 == 0);
@@ -228,7 +230,7 @@ impl Builder {
                 }
             }
         }
-        for (x, y, dark) in format_modules(size, format_bits(ecl, 0)) {
+        for (x, y, dark) in format_modules(size, template_format()) {
             self.set_function(x, y, dark);
         }
         if version >= 7 {
@@ -366,8 +368,7 @@ static TEMPLATES: [OnceLock<Template>; 41] = [const { OnceLock::new() }; 41];
 fn template(version: u8) -> &'static Template {
     TEMPLATES[usize::from(version)].get_or_init(|| {
         let mut b = Builder::new(version);
-        b.draw_function_patterns(version, Ecl::Medium);
-        debug_assert_eq!(format_bits(Ecl::Medium, 0), template_format());
+        b.draw_function_patterns(version);
         let size = b.size;
         let mut data_rows = vec![Bits::default(); size];
         let mut data_cols = vec![Bits::default(); size];
