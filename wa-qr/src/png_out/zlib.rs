@@ -57,37 +57,35 @@ const CL_ORDER: [usize; 19] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
 
+/// The code of `v` in a DEFLATE base table: the last entry of `base` not above `v`.
+const fn code_of(base: &[u16], v: usize) -> u8 {
+    let mut code = 0;
+    while code + 1 < base.len() && base[code + 1] as usize <= v {
+        code += 1;
+    }
+    code as u8
+}
+
 /// The length code (0–28) of each length 3..=258, at `len - 3`.
 static LEN_CODES: [u8; 256] = {
     let mut t = [0u8; 256];
-    let mut code = 0;
-    let mut len = 3;
-    while len <= 258 {
-        while code + 1 < 29 && LEN_BASE[code + 1] as usize <= len {
-            code += 1;
-        }
-        t[len - 3] = code as u8;
-        len += 1;
+    let mut i = 0;
+    while i < 256 {
+        t[i] = code_of(&LEN_BASE, i + 3);
+        i += 1;
     }
     t
 };
 
 /// The distance code (0–29) of distances 1..=256 at `dist - 1`, and of larger ones at
-/// `256 + (dist - 1) / 128` (codes above 15 span multiples of 128, as in zlib).
+/// `256 + (dist - 1) / 128` (codes above 15 span whole multiples of 128, as in zlib).
 static DIST_CODES: [u8; 512] = {
     let mut t = [0u8; 512];
-    let mut code = 0;
-    let mut dist = 1;
-    while dist <= 32_768 {
-        while code + 1 < 30 && DIST_BASE[code + 1] as usize <= dist {
-            code += 1;
-        }
-        if dist <= 256 {
-            t[dist - 1] = code as u8;
-        } else {
-            t[256 + (dist - 1) / 128] = code as u8;
-        }
-        dist += 1;
+    let mut i = 0;
+    while i < 256 {
+        t[i] = code_of(&DIST_BASE, i + 1);
+        t[256 + i] = code_of(&DIST_BASE, i * 128 + 1);
+        i += 1;
     }
     t
 };
