@@ -1,6 +1,7 @@
 //! Data encoding: segment mode, version choice, Reed–Solomon error correction and
 //! interleaving (ISO/IEC 18004), producing the final codeword sequence.
 
+use crate::bits::MsbBits;
 use crate::error::{Error, Result};
 
 /// Error-correction level: how much of the symbol may be damaged (or covered by a logo)
@@ -159,47 +160,6 @@ impl Mode {
     }
 }
 
-struct BitBuf {
-    bytes: Vec<u8>,
-    /// Bits not yet written to `bytes` (the low `pending` bits).
-    acc: u64,
-    pending: usize,
-    len: usize,
-}
-
-impl BitBuf {
-    fn with_capacity(bytes: usize) -> Self {
-        BitBuf {
-            bytes: Vec::with_capacity(bytes),
-            acc: 0,
-            pending: 0,
-            len: 0,
-        }
-    }
-
-    /// Appends the low `n` bits of `value` (n ≤ 32), most significant first.
-    fn push(&mut self, value: u32, n: usize) {
-        debug_assert!(n <= 32);
-        if n == 0 {
-            return;
-        }
-        self.acc = (self.acc << n) | (u64::from(value) & ((1u64 << n) - 1));
-        self.pending += n;
-        self.len += n;
-        while self.pending >= 8 {
-            self.pending -= 8;
-            self.bytes.push((self.acc >> self.pending) as u8);
-        }
-    }
-
-    /// The bytes, the last one padded with zero bits.
-    fn into_bytes(mut self) -> Vec<u8> {
-        let pad = (8 - self.len % 8) % 8;
-        self.push(0, pad);
-        self.bytes
-    }
-}
-
 /// The smallest version (1–40) that holds `data` at `ecl`, and the segment mode.
 pub(crate) fn choose_version(data: &[u8], ecl: Ecl) -> Result<(u8, Mode)> {
     let mode = Mode::of(data);
@@ -220,16 +180,17 @@ pub(crate) fn choose_version(data: &[u8], ecl: Ecl) -> Result<(u8, Mode)> {
 /// Data codewords (segment, terminator, padding) followed by ECC, interleaved.
 pub(crate) fn codewords(data: &[u8], ver: u8, mode: Mode, ecl: Ecl) -> Vec<u8> {
     let capacity = num_data_codewords(ver, ecl);
-    let mut bb = BitBuf::with_capacity(capacity);
-    bb.push(mode.indicator(), 4);
-    bb.push(data.len() as u32, mode.count_bits(ver));
+    let mut bytes = vec![0u8; capacity];
+    let mut bb = MsbBits::new(&mut bytes);
+    bb.push(mode.indicator().into(), 4);
+    bb.push(data.len() as u64, mode.count_bits(ver) as u32);
     match mode {
         Mode::Numeric => {
             for chunk in data.chunks(3) {
                 let v = chunk
                     .iter()
                     .fold(0u32, |a, &d| a * 10 + u32::from(d - b'0'));
-                bb.push(v, chunk.len() * 3 + 1);
+                bb.push(v.into(), chunk.len() as u32 * 3 + 1);
             }
         }
         Mode::Alphanumeric => {
@@ -237,21 +198,21 @@ pub(crate) fn codewords(data: &[u8], ver: u8, mode: Mode, ecl: Ecl) -> Vec<u8> {
                 let v = chunk
                     .iter()
                     .fold(0u32, |a, &c| a * 45 + alnum_value(c).unwrap_or(0));
-                bb.push(v, chunk.len() * 5 + 1);
+                bb.push(v.into(), chunk.len() as u32 * 5 + 1);
             }
         }
         Mode::Byte => {
             for &b in data {
-                bb.push(u32::from(b), 8);
+                bb.push(u64::from(b), 8);
             }
         }
     }
     let cap_bits = capacity * 8;
-    bb.push(0, (cap_bits - bb.len).min(4));
-    let mut bytes = bb.into_bytes();
+    bb.repeat(0, (cap_bits - bb.len()).min(4));
+    let used = bb.finish();
     let mut pad = 0xEC;
-    while bytes.len() < capacity {
-        bytes.push(pad);
+    for b in &mut bytes[used..] {
+        *b = pad;
         pad ^= 0xEC ^ 0x11;
     }
     add_ecc_and_interleave(&bytes, ver, ecl)

@@ -3,6 +3,7 @@
 // Helpers shared by the PNG and SVG writers are unused when only one is compiled.
 #![cfg_attr(not(all(feature = "png", feature = "svg")), allow(dead_code))]
 
+mod bits;
 mod color;
 mod encode;
 pub mod error;

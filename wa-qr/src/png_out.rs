@@ -2,6 +2,7 @@
 
 use std::io::Cursor;
 
+use crate::bits::MsbBits;
 use crate::error::{Error, Result};
 use crate::logo::LogoKind;
 use crate::matrix::QrMatrix;
@@ -58,19 +59,15 @@ impl Expander {
     /// first: `start` light pixels, `scale` pixels per module, the rest light.
     fn row(&self, m: &QrMatrix, y: usize, start: usize, line: &mut [u8]) {
         let words = m.row_words(y);
-        let mut w = MsbBits {
-            line,
-            at: 0,
-            acc: 0,
-            n: 0,
-        };
+        let mut w = MsbBits::new(line);
         w.repeat(0, start);
         let (size, k, scale) = (m.size(), self.k, self.scale);
         if k == 0 {
             for x in 0..size {
                 w.repeat((words[x >> 6] >> (x & 63)) & 1, scale);
             }
-            return w.finish();
+            w.finish();
+            return;
         }
         let mut x = 0;
         while x < size {
@@ -85,63 +82,6 @@ impl Expander {
             x += r;
         }
         w.finish();
-    }
-}
-
-/// An MSB-first bit writer into a pixel row, 32 bits at a time.
-struct MsbBits<'a> {
-    line: &'a mut [u8],
-    /// Bytes written.
-    at: usize,
-    acc: u64,
-    /// Bits held in `acc` (< 32 between calls).
-    n: u32,
-}
-
-impl MsbBits<'_> {
-    /// Appends the low `n` bits of `bits` (n ≤ 64), most significant first.
-    #[inline]
-    fn push(&mut self, bits: u64, n: u32) {
-        if n > 32 {
-            self.push32(bits >> 32, n - 32);
-            self.push32(bits & 0xFFFF_FFFF, 32);
-        } else {
-            self.push32(bits, n);
-        }
-    }
-
-    /// Appends the low `n` bits of `bits` (n ≤ 32; `bits` holds nothing above them).
-    #[inline]
-    fn push32(&mut self, bits: u64, n: u32) {
-        self.acc = (self.acc << n) | bits;
-        self.n += n;
-        if self.n >= 32 {
-            self.n -= 32;
-            let word = (self.acc >> self.n) as u32;
-            self.line[self.at..self.at + 4].copy_from_slice(&word.to_be_bytes());
-            self.at += 4;
-        }
-    }
-
-    /// Appends `count` copies of `bit` (0 or 1).
-    fn repeat(&mut self, bit: u64, mut count: usize) {
-        while count > 0 {
-            let k = count.min(32) as u32;
-            self.push32(bit.wrapping_neg() & ((1u64 << k) - 1), k);
-            count -= k as usize;
-        }
-    }
-
-    /// Writes the bits held, padded with light pixels, and clears the rest of the row.
-    fn finish(mut self) {
-        while self.n > 0 {
-            let k = self.n.min(8);
-            self.n -= k;
-            // Bits above the `k` wanted ones fall off the byte.
-            self.line[self.at] = ((self.acc >> self.n) << (8 - k)) as u8;
-            self.at += 1;
-        }
-        self.line[self.at..].fill(0);
     }
 }
 
