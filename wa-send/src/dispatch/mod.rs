@@ -299,6 +299,34 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Runs the store operation `op` until it succeeds or `tries` attempts have failed,
+/// backing off from 50 ms to 5 s. Each failure is counted as a store error and handed to
+/// `failed` with its attempt number (for the caller's log line). `None` when every try
+/// failed.
+pub(crate) async fn until_stored<T, F>(
+    stats: &DispatchStats,
+    tries: u32,
+    mut op: impl FnMut() -> F + Send,
+    mut failed: impl FnMut(&StoreError, u32) + Send,
+) -> Option<T>
+where
+    F: Future<Output = Result<T, StoreError>> + Send,
+{
+    let mut delay = Duration::from_millis(50);
+    for attempt in 1..=tries {
+        match op().await {
+            Ok(v) => return Some(v),
+            Err(e) => {
+                stats_bump(&stats.store_errors);
+                failed(&e, attempt);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    None
+}
+
 impl Dispatcher {
     /// A dispatcher over `store`, sending through `router`, on `clock`.
     ///

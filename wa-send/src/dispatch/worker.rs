@@ -550,29 +550,20 @@ impl Dispatcher {
         .flatten()
     }
 
-    /// Runs the store operation `op` (for message `id`) until it succeeds, backing off from
-    /// 50 ms to 5 s, counting and logging each failure; `None` after 1,000 failures.
+    /// Runs the store operation `op` (for message `id`) until it succeeds, logging each
+    /// failure; `None` after 1,000 failures.
     pub(super) async fn until_stored<T, F>(
         &self,
         what: &'static str,
         id: &str,
-        mut op: impl FnMut() -> F + Send,
+        op: impl FnMut() -> F + Send,
     ) -> Option<T>
     where
         F: Future<Output = Result<T, StoreError>> + Send,
     {
-        let mut delay = Duration::from_millis(50);
-        for attempt in 1u32..=1_000 {
-            match op().await {
-                Ok(v) => return Some(v),
-                Err(e) => {
-                    bump(&self.stats.store_errors);
-                    tracing::error!(message_id = %id, code = e.code(), attempt, error = %e, "{what} failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
-        None
+        super::until_stored(&self.stats, 1_000, op, |e, attempt| {
+            tracing::error!(message_id = %id, code = e.code(), attempt, error = %e, "{what} failed; retrying");
+        })
+        .await
     }
 }

@@ -258,18 +258,11 @@ impl Deliverer {
     /// Writes `d`, retrying a failing write (20 tries, backing off to 5 s); a delivery
     /// whose write never lands is claimed again when its lease expires.
     async fn save(&self, d: &WebhookDelivery) {
-        let mut delay = Duration::from_millis(50);
-        for attempt in 1u32..=20 {
-            match self.store.save_webhook(d).await {
-                Ok(()) => return,
-                Err(e) => {
-                    crate::dispatch::stats_bump(&self.stats.store_errors);
-                    tracing::error!(delivery_id = %d.id, code = e.code(), attempt, "recording a webhook delivery failed; retrying the write");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
+        let op = || self.store.save_webhook(d);
+        crate::dispatch::until_stored(&self.stats, 20, op, |e, attempt| {
+            tracing::error!(delivery_id = %d.id, code = e.code(), attempt, "recording a webhook delivery failed; retrying the write");
+        })
+        .await;
     }
 
     /// One POST, signed with `secret` (an account without one fails for good).
