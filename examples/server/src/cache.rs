@@ -165,6 +165,8 @@ pub fn key(path: &str, query: Option<&str>) -> Option<String> {
     Some(out)
 }
 
+/// Writes `s` with `%`, `&` and `=` percent-escaped and every other character as is (a
+/// `percent_encoding` set would also escape all non-ASCII, changing every such key).
 fn push_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
