@@ -20,10 +20,7 @@ fn fill_bits(row: &mut [u8], a: usize, b: usize) {
         row[first] |= head & tail;
     } else {
         row[first] |= head;
-        // Runs are short (a few modules): a loop, not a `memset` call per run.
-        for b in &mut row[first + 1..last] {
-            *b = 0xFF;
-        }
+        row[first + 1..last].fill(0xFF);
         row[last] |= tail;
     }
 }
