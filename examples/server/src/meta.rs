@@ -100,14 +100,22 @@ pub async fn events(
         .and_then(|v| v.to_str().ok());
     meta::verify_signature(&body, sig, secret.as_bytes())?;
     let events = meta::parse(&body)?;
-    let mut done = EventsHandled {
-        statuses: 0,
-        messages: 0,
-        duplicates: 0,
-    };
-    for event in &events {
-        handle(&send, event, &mut done).await?;
-    }
+    // Handled on a task of its own, so a caller that gives up (Meta's timeout, our own
+    // request deadline) cannot cancel a handling half done: an inbound message claimed
+    // but not yet settled would be lost, its redelivery answered as a duplicate.
+    let done = tokio::spawn(async move {
+        let mut done = EventsHandled {
+            statuses: 0,
+            messages: 0,
+            duplicates: 0,
+        };
+        for event in &events {
+            handle(&send, event, &mut done).await?;
+        }
+        Ok::<_, SendApiError>(done)
+    })
+    .await
+    .map_err(|e| ApiError::new("internal_error", e.to_string()))??;
     let body = crate::send::dto::Envelope {
         success: true,
         data: done,

@@ -382,3 +382,99 @@ mod verification_store {
         });
     }
 }
+
+/// A Meta delivery abandoned part-way (Meta's own timeout, a retry that went to another
+/// replica, the request deadline) still settles its inbound message: the handling runs to
+/// the end on a task of its own, so the redelivery finds it done instead of claimed and
+/// lost. Every point of abandonment is tried, one fresh code each, on the in-process
+/// router served on loopback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_inbound_delivery_still_settles_its_code() {
+    use std::future::Future;
+    use std::net::SocketAddr;
+    use std::task::Poll;
+
+    use axum::extract::connect_info::MockConnectInfo;
+    use clap::Parser;
+    use tower::ServiceExt;
+
+    let (graph, _hooks) = fakes(Arc::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("abandon.db").display());
+    let config = wa_server_example::Config::parse_from([
+        "wa-server-example",
+        "--database",
+        &db,
+        "--graph-base-url",
+        &graph,
+        "--meta-app-secret",
+        APP_SECRET,
+        "--meta-verify-token",
+        VERIFY_TOKEN,
+        "--plan-limit-multiplier",
+        "10",
+    ]);
+    let server = wa_server_example::build(config).await.unwrap();
+    let router = server
+        .router()
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 1))));
+    let base = serve(router.clone()).await;
+    let c = reqwest::Client::new();
+    let (key, _) = whatauth_account(&c, &base).await;
+    for polls in 1..=16 {
+        let issued: Value = c
+            .get(format!("{base}/api/v1/verification_code"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let code = issued["code"].as_str().unwrap();
+        let body = meta_body(
+            json!({"messaging_product": "whatsapp", "metadata": {"phone_number_id": PNID},
+            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "14155552671"}],
+            "messages": [{"from": "14155552671", "id": format!("wamid.ABANDONED{polls}"), "timestamp": "1750000300", "type": "text", "text": {"body": format!(">>{code}<<")}}]}),
+        );
+        let sig = wa_send::webhook::meta::sign(body.as_bytes(), APP_SECRET.as_bytes());
+        let request = axum::http::Request::post("/webhooks/whatsapp")
+            .header("x-hub-signature-256", &sig)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        // Poll the delivery `polls` times, a millisecond apart, then abandon it.
+        let mut delivery = Box::pin(router.clone().oneshot(request));
+        for _ in 0..polls {
+            let step = std::future::poll_fn(|cx| Poll::Ready(delivery.as_mut().poll(cx))).await;
+            if step.is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        drop(delivery);
+        // Meta redelivers until it gets a 200.
+        assert_eq!(post_meta(&c, &base, body).await.status(), 200);
+        let mut status = Value::Null;
+        for _ in 0..200 {
+            let v: Value = c
+                .get(format!(
+                    "{base}/api/v1/verification_code/{}",
+                    issued["id"].as_str().unwrap()
+                ))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            status = v["status"].clone();
+            if status == "validated" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(status, "validated", "abandoned after {polls} polls");
+    }
+}
